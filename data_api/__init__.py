@@ -1,0 +1,1 @@
+"""data_api: a local mirror of a Home Assistant instance, served over REST."""

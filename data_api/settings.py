@@ -1,0 +1,200 @@
+"""The one settings object of the ha-agent distribution.
+
+Both services read it (ha_agent imports it from here, never the other way round). Values come
+from, highest first: keyword arguments, environment variables, `.env`, then every
+`config/*.yaml` (folder chosen by ``HA_AGENT_CONFIG_DIR``), then the defaults below.
+``config/defaults.yaml`` documents every setting with its default.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+CONFIG_DIR_ENV = "HA_AGENT_CONFIG_DIR"
+
+# What a person should be told when a value does not parse, by setting.
+_EXPECTED = {
+    "ha_url": "an http(s) URL such as http://homeassistant.local:8123",
+    "ha_token": "a long-lived access token (HA profile > Security)",
+    "database_url": "an SQLAlchemy URL: sqlite+aiosqlite:///path.db or postgresql+asyncpg://user@host/db",
+    "data_api_url": "an http(s) URL of a running data-api, such as http://127.0.0.1:8006",
+    "llm_base_url": "an http(s) URL of an OpenAI-compatible API, such as http://localhost:11434/v1",
+    "llm_provider": "'openai' or 'local'",
+    "api_keys": "comma-separated keys, each at least 16 characters",
+}
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message is one line fit to print."""
+
+
+def _config_dir() -> Path:
+    return Path(os.environ.get(CONFIG_DIR_ENV, "config"))
+
+
+def _check_http_url(value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    value = str(value).strip().rstrip("/")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("not an http(s) URL")
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        validate_default=True,
+    )
+
+    # --- Home Assistant -------------------------------------------------------------------
+    ha_url: str | None = None
+    ha_token: SecretStr | None = None
+    home_id: str = Field("default", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    ha_request_timeout: float = Field(10.0, gt=0)
+    ha_ping_interval: float = Field(30.0, gt=0)
+    ha_reconnect_min_delay: float = Field(0.5, gt=0)
+    ha_reconnect_max_delay: float = Field(30.0, gt=0)
+
+    # --- Database -------------------------------------------------------------------------
+    database_url: str = "sqlite+aiosqlite:///./data/ha-agent.db"
+    db_pool_size: int = Field(5, ge=1)
+    db_max_overflow: int = Field(10, ge=0)
+    db_pool_recycle: int = Field(1800, ge=-1)
+    db_pool_timeout: float = Field(30.0, gt=0)
+    db_pool_pre_ping: bool = True
+
+    # --- Cache TTLs (seconds) per kind ---------------------------------------------------
+    cache_ttl_devices: float = Field(1800, gt=0)
+    cache_ttl_areas: float = Field(1800, gt=0)
+    cache_ttl_floors: float = Field(1800, gt=0)
+    cache_ttl_labels: float = Field(1800, gt=0)
+    cache_ttl_services: float = Field(900, gt=0)
+    cache_ttl_helpers: float = Field(900, gt=0)
+    cache_ttl_scenes: float = Field(900, gt=0)
+    cache_ttl_scripts: float = Field(900, gt=0)
+    cache_ttl_entities: float = Field(300, gt=0)
+    cache_ttl_config: float = Field(1800, gt=0)
+
+    # --- Services -------------------------------------------------------------------------
+    data_api_url: str | None = None
+    api_keys: Annotated[list[SecretStr], NoDecode] = []
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    # --- LLM ------------------------------------------------------------------------------
+    llm_provider: Literal["openai", "local"] | None = None
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_timeout: float = Field(60.0, gt=0)
+    llm_max_retries: int = Field(3, ge=0, le=10)
+    llm_max_rounds: int = Field(10, ge=1, le=50)
+    llm_context_window: int = Field(128000, ge=1024)
+    llm_reserved_completion_tokens: int = Field(1024, ge=1)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        yaml_files = sorted(_config_dir().glob("*.yaml"))
+        return (
+            init_settings,
+            env_settings,
+            dotenv_settings,
+            YamlConfigSettingsSource(settings_cls, yaml_file=yaml_files),
+        )
+
+    @field_validator("ha_url", "data_api_url", "llm_base_url", mode="before")
+    @classmethod
+    def _http_url(cls, value: Any) -> str | None:
+        return _check_http_url(value)
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _database_url(cls, value: Any) -> str:
+        value = str(value).strip()
+        # Plain driver-less URLs are what people paste; pick the async driver for them.
+        for plain, async_ in (
+            ("sqlite://", "sqlite+aiosqlite://"),
+            ("postgresql://", "postgresql+asyncpg://"),
+            ("postgres://", "postgresql+asyncpg://"),
+        ):
+            if value.startswith(plain):
+                return async_ + value[len(plain) :]
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("unsupported database")
+        return value
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: Any) -> list[str]:
+        if value is None:
+            return []
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",")]
+        keys = [str(k.get_secret_value() if isinstance(k, SecretStr) else k) for k in value]
+        keys = [k for k in keys if k]
+        if any(len(k) < 16 for k in keys):
+            raise ValueError("key too short")
+        return keys
+
+    @field_validator("ha_token", "llm_api_key", mode="before")
+    @classmethod
+    def _blank_secret_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    # --- derived values -------------------------------------------------------------------
+    @property
+    def effective_llm_provider(self) -> str:
+        """`local` unless an LLM endpoint is configured (or the provider is set explicitly)."""
+        if self.llm_provider:
+            return self.llm_provider
+        return "openai" if self.llm_base_url else "local"
+
+    def cache_ttl(self, kind: str) -> float:
+        return float(getattr(self, f"cache_ttl_{kind}"))
+
+    def require(self, *names: str) -> None:
+        """Fail with one line if a setting this command needs is unset."""
+        for name in names:
+            if getattr(self, name) in (None, ""):
+                raise SettingsError(
+                    f"{name.upper()} is not set: expected {_EXPECTED.get(name, 'a value')}"
+                )
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings; any problem becomes one `SettingsError` line naming the setting."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(_one_line(exc)) from None
+
+
+def _one_line(exc: ValidationError) -> str:
+    error = exc.errors(include_input=False, include_url=False)[0]
+    name = str(error["loc"][0]) if error["loc"] else "settings"
+    expected = _EXPECTED.get(name) or error["msg"].removeprefix("Value error, ")
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"{name.upper()} is invalid: expected {expected}{more}"

@@ -1,0 +1,239 @@
+"""The `ha-agent` command line: one entry point for every service and tool of the distribution."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+from data_api.logs import configure_logging, settings_secrets
+from data_api.settings import Settings, SettingsError, load_settings
+
+HOME_SIZES = ("small", "medium", "large")
+ROLES = ("data-api",)  # `agent`, and both in one process, come with the agent service
+DEFAULT_PORTS = {"data-api": 8006}
+QUERY_KINDS = ("floors", "areas", "labels", "devices", "entities", "services", "helpers", "scenes", "scripts", "config")
+# What a table shows of each kind (`--json` shows everything).
+_COLUMNS = {
+    "floors": ("floor_id", "name", "level", "aliases"),
+    "areas": ("area_id", "name", "floor_id", "aliases"),
+    "labels": ("label_id", "name", "description"),
+    "devices": ("id", "name", "area_id", "manufacturer", "model"),
+    "entities": ("entity_id", "name", "state", "area_id", "exposed"),
+    "services": ("service_id", "name", "fields"),
+    "helpers": ("entity_id", "name", "state", "area_id"),
+    "scenes": ("entity_id", "name", "area_id"),
+    "scripts": ("entity_id", "name", "fields"),
+}
+_CELL_WIDTH = 40
+
+
+def _cmd_simulate(args: argparse.Namespace, settings: Settings) -> Coroutine[Any, Any, None]:
+    from data_api.simulator.server import serve_forever
+
+    return serve_forever(size=args.home, port=args.port, seed=args.seed, host=args.host)
+
+
+async def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from data_api.service import run_data_api
+    from data_api.store import StoreError
+
+    port = args.port if args.port is not None else DEFAULT_PORTS[args.role]
+    try:
+        await run_data_api(settings, args.host, port)
+    except StoreError as exc:
+        print(f"ha-agent: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+async def _cmd_query(args: argparse.Namespace, settings: Settings) -> int:
+    from data_api.api.client import DEFAULT_URL, DataApiClient, DataApiError
+
+    _quiet_query_logs()
+    url = args.url or settings.data_api_url or DEFAULT_URL
+    api_key = settings.api_keys[0].get_secret_value() if settings.api_keys else None
+    filters = {
+        "area": args.area,
+        "floor": args.floor,
+        "domain": args.domain,
+        "device_id": args.device_id,
+        "label": args.label,
+        "exposed": args.exposed,
+        "q": args.q,
+    }
+    try:
+        async with DataApiClient(url, api_key) as client:
+            if args.kind == "config" or args.entity_id:
+                if args.entity_id and args.kind != "entities":
+                    raise DataApiError(f"an id is looked up among entities only, not {args.kind}")
+                body = await (client.entity(args.entity_id) if args.entity_id else client.config())
+                _print_item(body, args.json)
+                return 0
+            body = await _read_pages(client, args.kind, filters, args.limit, args.all)
+    except DataApiError as exc:
+        print(f"ha-agent: {exc}", file=sys.stderr)
+        return 1
+    _print_page(args.kind, body, args.json)
+    return 0
+
+
+def _quiet_query_logs() -> None:
+    # httpx logs every request at INFO; a terminal query wants its table, not a log line per page.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+async def _read_pages(client: Any, kind: str, filters: dict[str, Any], limit: int | None, every: bool) -> dict[str, Any]:
+    """One page, or with `every` all pages merged into one body."""
+    if not every:
+        return await client.list(kind, **filters, limit=limit)
+    merged: dict[str, Any] | None = None
+    async for page in client.pages(kind, **filters, limit=limit or 1000):
+        if merged is None:
+            merged = page
+        else:
+            merged = {**page, "items": merged["items"] + page["items"]}
+    assert merged is not None
+    return {**merged, "next_cursor": None}
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        text = ""
+    elif isinstance(value, bool):
+        text = "yes" if value else "no"
+    elif isinstance(value, dict):
+        text = ", ".join(f"{k}={v}" for k, v in value.items())
+    elif isinstance(value, list):
+        text = ", ".join(str(v.get("name", v)) if isinstance(v, dict) else str(v) for v in value)
+    else:
+        text = str(value)
+    text = " ".join(text.split())  # one line per row, whatever the value holds
+    return text if len(text) <= _CELL_WIDTH else text[: _CELL_WIDTH - 1] + "…"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(cell) for cell in column) for column in zip(header, *rows)]
+    lines = [header, ["-" * w for w in widths], *rows]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() for line in lines)
+
+
+def _freshness_note(body: dict[str, Any]) -> str:
+    if body.get("stale"):
+        return f"; STALE: Home Assistant is not reachable, data as of {body.get('fetched_at') or 'never synced'}"
+    return ""
+
+
+def _print_page(kind: str, body: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(body, indent=2, ensure_ascii=False))
+        return
+    key, *columns = _COLUMNS[kind]
+    items = body["items"]
+    if items:  # the id column is never shortened: people copy ids from it
+        rows = [[str(item[key]), *(_cell(item.get(c)) for c in columns)] for item in items]
+        print(_table((key, *columns), rows))
+    more = " (--all for every page)" if body.get("next_cursor") else ""
+    print(f"{len(items)} of {body['total']} {kind}{more}{_freshness_note(body)}", file=sys.stderr)
+
+
+def _print_item(body: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(body, indent=2, ensure_ascii=False))
+        return
+    item = body["item"]
+    print(_table(("field", "value"), [[name, _cell(value)] for name, value in item.items()]))
+    if body.get("stale"):
+        print(_freshness_note(body).removeprefix("; "), file=sys.stderr)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ha-agent",
+        description="A Home Assistant mirror and AI-agent context service.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    simulate = commands.add_parser(
+        "simulate", help="run a simulated Home Assistant (prints its URL and a token)"
+    )
+    simulate.add_argument("--home", choices=HOME_SIZES, default="small", help="home size (default small)")
+    simulate.add_argument("--seed", type=int, default=42, help="generator seed (default 42)")
+    simulate.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    simulate.add_argument("--port", type=int, default=8123, help="port (default 8123; 0 picks a free one)")
+    simulate.set_defaults(run=_cmd_simulate)
+
+    serve = commands.add_parser("serve", help="run a service (for now the data-api: the mirror over REST)")
+    serve.add_argument(
+        "--role",
+        choices=ROLES,
+        default="data-api",
+        help="which service: data-api (the default, and the only role so far)",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; others need API_KEYS)")
+    serve.add_argument("--port", type=int, default=None, help="port (default 8006 for data-api; 0 picks a free one)")
+    serve.set_defaults(run=_cmd_serve, serving=True)
+
+    query = commands.add_parser(
+        "query",
+        help="read the mirror of a running data-api (DATA_API_URL)",
+        description="Read the mirror from a running data-api and print a table (or --json).",
+    )
+    query.add_argument("kind", choices=QUERY_KINDS, metavar="KIND", help=f"one of: {', '.join(QUERY_KINDS)}")
+    query.add_argument("entity_id", nargs="?", metavar="ENTITY_ID", help="with KIND entities: show this one entity")
+    query.add_argument("--area", help="area id, name or alias")
+    query.add_argument("--floor", help="floor id, name or alias")
+    query.add_argument("--domain", help="domain, such as light")
+    query.add_argument("--device-id", help="device id")
+    query.add_argument("--label", help="label id or name")
+    query.add_argument("--exposed", action=argparse.BooleanOptionalAction, default=None, help="exposed to Assist, or not")
+    query.add_argument("-q", "--q", dest="q", metavar="TEXT", help="text in ids, names or aliases (any case)")
+    query.add_argument("--limit", type=int, default=None, help="items per page (server default 100, at most 1000)")
+    query.add_argument("--all", action="store_true", help="follow every page")
+    query.add_argument("--json", action="store_true", help="print the JSON bodies instead of a table")
+    query.add_argument("--url", help="data-api URL (default DATA_API_URL, else http://127.0.0.1:8006)")
+    query.set_defaults(run=_cmd_query)
+    return parser
+
+
+def _loop_factory(args: argparse.Namespace) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop for serving commands (uvicorn's own choice); the default loop for the rest."""
+    if not getattr(args, "serving", False):
+        return None
+    from data_api.api.server import loop_factory
+
+    return loop_factory()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"ha-agent: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level, settings_secrets(settings))
+    run: Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, Any]] = args.run
+    try:
+        with asyncio.Runner(loop_factory=_loop_factory(args)) as runner:
+            result = runner.run(run(args, settings))
+    except SettingsError as exc:
+        print(f"ha-agent: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader of our output left (`ha-agent query … | head`): not an error. Point stdout
+        # at /dev/null so the interpreter's final flush does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    return int(result or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

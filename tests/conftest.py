@@ -1,0 +1,121 @@
+"""Shared pytest fixtures, one section per fixture group."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from typing import NoReturn
+
+import pytest
+
+from tests.support.real_ha import (
+    HA_VERSION,
+    HANotAvailable,
+    RealHomeAssistant,
+    ensure_ha_venv,
+)
+
+# ---------------------------------------------------------------------------------------------
+# Real Home Assistant 2025.4.4 (marker `real_ha`)
+# ---------------------------------------------------------------------------------------------
+
+
+def _real_ha_unavailable(reason: str) -> NoReturn:
+    """Skip, except on CI (`CI=true`), where a missing real HA must fail loudly."""
+    message = f"real Home Assistant {HA_VERSION} unavailable: {reason}"
+    if os.environ.get("CI", "").strip().lower() == "true":
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def real_ha(request: pytest.FixtureRequest) -> Iterator[RealHomeAssistant]:
+    """A started, onboarded and enriched Home Assistant, shared by the whole session.
+
+    Tests may restart it (`real_ha.restart()`); the URL and token stay valid.
+    """
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+
+    def report(message: str) -> None:  # progress shows even when output is captured
+        line = f"[real-ha] {message}"
+        if reporter is None or capture is None:
+            print(line, file=sys.stderr, flush=True)
+            return
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(line)
+
+    unavailable: str | None = None
+    try:
+        python = ensure_ha_venv(report)
+    except HANotAvailable as exc:
+        unavailable = exc.reason
+    if unavailable is not None:  # outside the except block: no chained traceback in the report
+        _real_ha_unavailable(unavailable)
+    ha = RealHomeAssistant(python=python, report=report)
+    try:
+        ha.start()  # an HA that is installed but does not start is an error, not a skip
+        yield ha
+    finally:
+        ha.close()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that use the `real_ha` fixture get the `real_ha` marker (`-m "not real_ha"`)."""
+    for item in items:
+        if "real_ha" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.real_ha)
+
+
+# ---------------------------------------------------------------------------------------------
+# Simulated Home Assistant, and "the HA under test" (simulator and real one, same tests)
+# ---------------------------------------------------------------------------------------------
+
+import asyncio  # noqa: E402
+from collections.abc import AsyncIterator  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from typing import Any  # noqa: E402
+
+from data_api.simulator import SimulatedHA, generate_home  # noqa: E402
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[SimulatedHA]:
+    """A simulated HA serving the small home (~130 entities, like HA's demo)."""
+    async with SimulatedHA(generate_home("small")) as server:
+        yield server
+
+
+@pytest.fixture
+async def sim_large() -> AsyncIterator[SimulatedHA]:
+    """A simulated HA serving the 5,000-entity home."""
+    async with SimulatedHA(generate_home("large")) as server:
+        yield server
+
+
+@dataclass
+class HATarget:
+    """What a client test needs of an HA: where it is, a token, and a way to cut connections."""
+
+    kind: str
+    url: str
+    token: str
+    backend: Any
+
+    async def drop(self) -> None:
+        """Cut every WebSocket: the simulator aborts them; the real HA is restarted."""
+        if self.kind == "sim":
+            await self.backend.drop_connections()
+        else:
+            await asyncio.to_thread(self.backend.restart)
+
+
+@pytest.fixture(params=["sim", pytest.param("real", marks=pytest.mark.real_ha)])
+async def ha_target(request: pytest.FixtureRequest) -> AsyncIterator[HATarget]:
+    if request.param == "sim":
+        async with SimulatedHA(generate_home("small")) as server:
+            yield HATarget("sim", server.url, server.token, server)
+    else:
+        real = request.getfixturevalue("real_ha")
+        yield HATarget("real", real.url, real.token, real)

@@ -1,0 +1,1 @@
+"""Support code for the tests: the real Home Assistant harness."""

@@ -1,0 +1,330 @@
+"""The mirror against the simulated HA: full sync, events, reconnect, HA down, tiers, versions."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+
+from data_api.cache import MirrorReader, Query
+from data_api.ha import HAClient
+from data_api.settings import Settings, load_settings
+from data_api.simulator import SimulatedHA, generate_home
+from data_api.store import Store
+from data_api.sync import Mirror
+
+
+async def wait_for(predicate, timeout: float = 10.0, what: str = "condition") -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"{what} not met in {timeout} s")
+        await asyncio.sleep(0.02)
+
+
+@dataclass
+class Env:
+    sim: SimulatedHA
+    settings: Settings
+    store: Store
+    mirror: Mirror
+    reader: MirrorReader
+
+    async def new_mirror(self, **overrides) -> Mirror:
+        """A second mirror process over the same database (a restart)."""
+        settings = self.settings.model_copy(update=overrides)
+        return Mirror(settings, self.store)
+
+    async def ha(self) -> HAClient:
+        client = HAClient(self.sim.url, self.sim.token)
+        await client.connect()
+        return client
+
+    async def items(self, kind: str, **filters) -> dict:
+        listing = await self.reader.list(kind, Query(limit=1000, **filters))
+        return {item.key: item for item in listing.items}
+
+
+def make_settings(sim: SimulatedHA, tmp_path, **overrides) -> Settings:
+    return load_settings(
+        ha_url=sim.url,
+        ha_token=sim.token,
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/mirror.db",
+        ha_reconnect_min_delay=0.05,
+        ha_reconnect_max_delay=0.2,
+        **overrides,
+    )
+
+
+@pytest.fixture
+async def env(tmp_path) -> AsyncIterator[Env]:
+    async with SimulatedHA(generate_home("small")) as sim:
+        settings = make_settings(sim, tmp_path)
+        store = Store.from_settings(settings)
+        mirror = Mirror(settings, store)
+        await asyncio.wait_for(mirror.start(wait=True), 30)
+        try:
+            yield Env(sim, settings, store, mirror, MirrorReader(mirror))
+        finally:
+            await mirror.stop()
+            await store.close()
+
+
+# --- full sync ------------------------------------------------------------------------------
+
+
+async def test_full_sync_equals_the_simulated_home(env):
+    home = env.sim.home
+    entities = await env.items("entities")
+    assert set(entities) == set(home.states)
+    for entity_id, entity in entities.items():
+        entry = home.entities.get(entity_id)
+        assert entity.state == home.states[entity_id]["state"]
+        assert entity.area_id == home.effective_area(entity_id), entity_id
+        assert entity.exposed == home.is_exposed(entity_id), entity_id
+        assert entity.in_registry == (entry is not None)
+        assert set(entity.aliases) == set((entry or {}).get("aliases") or ())
+    assert set(await env.items("areas")) == set(home.areas)
+    assert set(await env.items("floors")) == set(home.floors)
+    assert set(await env.items("labels")) == set(home.labels)
+    devices = await env.items("devices")
+    assert set(devices) == set(home.devices)
+    assert all(d.name == (home.devices[k]["name_by_user"] or home.devices[k]["name"]) for k, d in devices.items())
+    services = await env.items("services")
+    assert set(services) == {f"{d}.{s}" for d, ss in home.services().items() for s in ss}
+    helpers = await env.items("helpers")
+    assert {e.split(".")[0] for e in helpers} == {
+        "input_boolean", "input_number", "input_select", "input_text", "input_datetime",
+        "input_button", "counter", "timer", "schedule",
+    }
+    assert set(await env.items("scenes")) == {e for e in home.states if e.startswith("scene.")}
+    scripts = await env.items("scripts")
+    assert set(scripts) == {e for e in home.states if e.startswith("script.")}
+    for entity_id, script in scripts.items():
+        expected = set((home.scripts.get(entity_id) or {}).get("fields") or ())
+        assert {f.name for f in script.fields} == expected, entity_id
+    config = await env.reader.config()
+    assert config.items["config"].location_name == home.config["location_name"]
+
+
+async def test_every_listing_says_how_fresh_it_is(env):
+    listing = await env.reader.list("entities", Query(limit=5))
+    assert listing.stale is False and listing.fetched_at is not None
+    assert listing.total == len(env.sim.home.states) and len(listing.items) == 5
+
+
+# --- events ------------------------------------------------------------------------------
+
+
+async def test_state_change_reaches_the_mirror(env):
+    light = sorted(e for e in env.sim.home.states if e.startswith("light."))[0]
+    client = await env.ha()
+    try:
+        before = (await env.reader.kind_data("entities")).version
+        await client.call_service("light", "turn_off", target={"entity_id": light})
+        await client.call_service("light", "turn_on", {"brightness_pct": 30}, target={"entity_id": light})
+
+        async def state():
+            return (await env.reader.entity(light))[0]
+
+        await wait_for(lambda: env.mirror.tiers["entities"].peek().items[light].state == "on", what="light on")
+        entity = await state()
+        assert entity.attributes.get("brightness") == round(30 * 255 / 100)
+        assert (await env.reader.kind_data("entities")).version > before
+    finally:
+        await client.close()
+
+
+async def test_area_rename_and_floor_and_label_creation(env):
+    area_id = sorted(env.sim.home.areas)[0]
+    client = await env.ha()
+    try:
+        await client.ws.send_command("config/area_registry/update", area_id=area_id, name="Renamed Room", aliases=["den"])
+        await client.ws.send_command("config/floor_registry/create", name="Attic", level=3)
+        await client.ws.send_command("config/label_registry/create", name="Holiday")
+        await wait_for(lambda: env.mirror.tiers["areas"].peek().items[area_id].name == "Renamed Room", what="rename")
+        await wait_for(lambda: "attic" in env.mirror.tiers["floors"].peek().items, what="floor")
+        await wait_for(lambda: "holiday" in env.mirror.tiers["labels"].peek().items, what="label")
+        # The new name and alias resolve as filters at once.
+        by_name = await env.reader.list("entities", Query(area="renamed room", limit=1000))
+        by_alias = await env.reader.list("entities", Query(area="DEN", limit=1000))
+        assert by_name.items and [e.entity_id for e in by_name.items] == [e.entity_id for e in by_alias.items]
+    finally:
+        await client.close()
+
+
+async def test_device_moved_to_another_area_moves_its_entities(env):
+    home = env.sim.home
+    entities = await env.items("entities")
+    device_id = next(e.device_id for e in entities.values() if e.device_id and not home.entities[e.entity_id].get("area_id"))
+    target = next(a for a in sorted(home.areas) if a != home.devices[device_id]["area_id"])
+    client = await env.ha()
+    try:
+        await client.ws.send_command("config/device_registry/update", device_id=device_id, area_id=target)
+        members = [e.entity_id for e in entities.values() if e.device_id == device_id and not home.entities[e.entity_id].get("area_id")]
+
+        def moved() -> bool:
+            items = env.mirror.tiers["entities"].peek().items
+            return all(items[m].area_id == target for m in members)
+
+        await wait_for(moved, what="entities follow their device")
+        assert env.mirror.tiers["devices"].peek().items[device_id].area_id == target
+    finally:
+        await client.close()
+
+
+async def test_entity_registry_update_rename_and_remove(env):
+    home = env.sim.home
+    registry_lights = sorted(e for e in home.entities if e.startswith("light.") and e in home.states)
+    named, renamed, removed = registry_lights[:3]
+    client = await env.ha()
+    try:
+        await client.ws.send_command("config/entity_registry/update", entity_id=named, name="Reading lamp", aliases=["book light"])
+        await client.ws.send_command("config/entity_registry/update", entity_id=renamed, new_entity_id="light.brand_new_id")
+        await client.ws.send_command("config/entity_registry/remove", entity_id=removed)
+
+        def applied() -> bool:
+            items = env.mirror.tiers["entities"].peek().items
+            return (
+                items.get(named) is not None
+                and items[named].name == "Reading lamp"
+                and "book light" in items[named].aliases
+                and renamed not in items
+                and "light.brand_new_id" in items
+                and removed not in items
+            )
+
+        await wait_for(applied, what="registry changes")
+        found = await env.reader.list("entities", Query(q="BOOK LIGHT"))
+        assert [e.entity_id for e in found.items] == [named]
+    finally:
+        await client.close()
+
+
+# --- reconnect, HA down, restart ---------------------------------------------------------------
+
+
+async def test_reconnect_resync_removes_what_ha_no_longer_has(env):
+    home = env.sim.home
+    gone_entity = sorted(e for e in home.entities if e.startswith("switch.") and e in home.states)[0]
+    client = await env.ha()
+    gone_area = (await client.ws.send_command("config/area_registry/create", name="Sunroom"))["area_id"]
+    await client.close()
+    await wait_for(lambda: gone_area in env.mirror.tiers["areas"].peek().items, what="new area")
+    await env.sim.stop()
+    await wait_for(lambda: env.mirror.stale, what="stale while down")
+    home.remove_entity(gone_entity)  # while nobody listens: the mirror misses these events
+    home.delete_area(gone_area)
+    await env.sim.start()
+    await wait_for(lambda: not env.mirror.stale and gone_entity not in env.mirror.tiers["entities"].peek().items, 20, "resync")
+    assert gone_area not in (await env.items("areas"))
+    stored = await env.store.load_kind(env.mirror.home_id, "entities")
+    assert gone_entity not in {e.entity_id for e in stored.items}
+
+
+async def test_serves_stale_data_while_ha_is_down_then_recovers(env):
+    synced_at = env.mirror.last_sync
+    await env.sim.stop()
+    await wait_for(lambda: env.mirror.stale, what="stale")
+    listing = await env.reader.list("entities", Query(domain="light"))
+    assert listing.items and listing.stale is True
+    assert listing.fetched_at == synced_at
+    await env.sim.start()
+    await wait_for(lambda: not env.mirror.stale, 20, "recovery")
+    listing = await env.reader.list("entities", Query(domain="light"))
+    assert listing.stale is False and listing.fetched_at > synced_at
+
+
+async def test_restart_with_ha_unreachable_serves_the_database(env):
+    expected = await env.items("entities")
+    await env.mirror.stop()
+    await env.sim.stop()
+    mirror = await env.new_mirror()
+    await mirror.start()  # HA is down: returns at once, serving the stored copy
+    try:
+        reader = MirrorReader(mirror)
+        listing = await reader.list("entities", Query(limit=1000))
+        assert listing.stale is True
+        assert {e.entity_id: e for e in listing.items} == expected
+        await env.sim.start()
+        await wait_for(lambda: not mirror.stale, 20, "sync after HA returns")
+    finally:
+        await mirror.stop()
+
+
+# --- tiers ---------------------------------------------------------------------------------
+
+
+async def test_concurrent_cold_reads_cause_one_refill(env):
+    await env.mirror.stop()
+    mirror = await env.new_mirror()  # a new process: empty memory, full database
+    await mirror.store.migrate()
+    reader = MirrorReader(mirror)
+    try:
+        listings = await asyncio.gather(*(reader.list("entities", Query(domain="light")) for _ in range(100)))
+        assert len({tuple(e.entity_id for e in listing.items) for listing in listings}) == 1
+        stats = mirror.tiers["entities"].stats
+        assert stats.refills == 1
+        assert stats.misses + stats.hits >= 100
+    finally:
+        await mirror.stop()
+
+
+async def test_ttl_expiry_refills_from_the_database_and_resyncs(tmp_path):
+    async with SimulatedHA(generate_home("small")) as sim:
+        settings = make_settings(sim, tmp_path, cache_ttl_areas=0.3)
+        store = Store.from_settings(settings)
+        mirror = Mirror(settings, store)
+        await mirror.start(wait=True)
+        try:
+            reader = MirrorReader(mirror)
+            area_id = sorted(sim.home.areas)[0]
+            # A change whose event the mirror never sees (as if it were lost).
+            sim.home.areas[area_id]["name"] = "Quietly renamed"
+            await asyncio.sleep(0.4)
+            listing = await reader.list("areas", Query())  # expired: refill + background resync
+            assert mirror.tiers["areas"].stats.refills >= 1
+            assert any(a.area_id == area_id for a in listing.items)
+
+            async def name() -> str:
+                return (await reader.list("areas", Query())).items[0].name
+
+            await wait_for(lambda: mirror.tiers["areas"].last.items[area_id].name == "Quietly renamed", what="resync")
+        finally:
+            await mirror.stop()
+            await store.close()
+
+
+async def test_versions_change_exactly_when_data_changes(env):
+    versions = {kind: env.mirror.tiers[kind].last.version for kind in env.mirror.tiers}
+    await env.mirror.full_sync()  # nothing changed in HA
+    assert {kind: env.mirror.tiers[kind].last.version for kind in env.mirror.tiers} == versions
+    light = sorted(e for e in env.sim.home.states if e.startswith("light."))[0]
+    client = await env.ha()
+    try:
+        await client.call_service("light", "toggle", target={"entity_id": light})
+        await wait_for(lambda: env.mirror.tiers["entities"].last.version > versions["entities"], what="bump")
+        after = {kind: env.mirror.tiers[kind].last.version for kind in env.mirror.tiers}
+        assert after["entities"] == versions["entities"] + 1
+        assert {k: v for k, v in after.items() if k != "entities"} == {k: v for k, v in versions.items() if k != "entities"}
+    finally:
+        await client.close()
+
+
+async def test_large_home_syncs_completely(tmp_path):
+    async with SimulatedHA(generate_home("large")) as sim:
+        settings = make_settings(sim, tmp_path)
+        store = Store.from_settings(settings)
+        mirror = Mirror(settings, store)
+        await asyncio.wait_for(mirror.start(wait=True), 60)
+        try:
+            listing = await MirrorReader(mirror).list("entities", Query(limit=1))
+            assert listing.total == len(sim.home.states) >= 4500
+            stored = await store.load_kind(settings.home_id, "entities")
+            assert len(stored.items) == listing.total
+        finally:
+            await mirror.stop()
+            await store.close()

@@ -1,0 +1,223 @@
+"""The real-Home-Assistant harness gives a home the client tests can rely on.
+
+Plain aiohttp WebSocket / httpx REST only: these tests check the harness, not the project's client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.real_ha import (
+    AREAS,
+    DEVICE_AREAS,
+    ENTITY_UPDATES,
+    FLOORS,
+    HA_VERSION,
+    HELPERS,
+    LABELS,
+    LOCATION_NAME,
+    SCENES,
+    TIME_ZONE,
+    HANotAvailable,
+    HAWebSocket,
+    RealHomeAssistant,
+    ensure_ha_venv,
+)
+
+
+@pytest.mark.real_ha
+async def test_get_config_reports_the_configured_home(real_ha: RealHomeAssistant) -> None:
+    async with real_ha.websocket() as ws:
+        assert ws.auth_ok == {"type": "auth_ok", "ha_version": HA_VERSION}
+        config = await ws.command("get_config")
+    assert config["location_name"] == LOCATION_NAME
+    assert config["version"] == HA_VERSION
+    assert config["time_zone"] == TIME_ZONE
+    assert config["state"] == "RUNNING"
+    assert config["unit_system"]["temperature"] == "°C"
+    assert {"demo", "recorder", "history", "script", "scene", *HELPERS} <= set(config["components"])
+
+
+@pytest.mark.real_ha
+async def test_floors_areas_and_labels_from_the_enrichment(real_ha: RealHomeAssistant) -> None:
+    async with real_ha.websocket() as ws:
+        floors = {f["name"]: f for f in await ws.command("config/floor_registry/list")}
+        areas = {a["name"]: a for a in await ws.command("config/area_registry/list")}
+        labels = {label["name"]: label for label in await ws.command("config/label_registry/list")}
+
+    assert {name: f["level"] for name, f in floors.items()} == {
+        f["name"]: f["level"] for f in FLOORS
+    }
+    assert floors["Ground floor"]["floor_id"] == "ground_floor"
+    assert set(areas) == {a["name"] for a in AREAS}
+    assert areas["Living Room"]["aliases"] == ["lounge"]
+    assert areas["Living Room"]["floor_id"] == "ground_floor"
+    assert areas["Office"]["floor_id"] == "first_floor"
+    assert areas["Garden"]["floor_id"] is None
+    assert areas["Garden"]["labels"] == [labels["Outdoor"]["label_id"]]
+    assert set(labels) == {label["name"] for label in LABELS}
+
+
+@pytest.mark.real_ha
+async def test_devices_and_entities_are_placed_in_areas(real_ha: RealHomeAssistant) -> None:
+    async with real_ha.websocket() as ws:
+        devices = {d["name"]: d for d in await ws.command("config/device_registry/list")}
+        entries = await ws.command(
+            "config/entity_registry/get_entries", entity_ids=list(ENTITY_UPDATES)
+        )
+
+    for name, change in DEVICE_AREAS.items():
+        assert devices[name]["area_id"] == real_ha.area_ids[change["area"]], name
+    assert devices["Bed Light"]["name_by_user"] == "Bedside lamp"
+    assert devices["Living Room RGBWW Lights"]["labels"] == ["energy_saver"]
+
+    decorative = entries["switch.decorative_lights"]
+    assert decorative["area_id"] == "garden"  # its own area; its device has none
+    assert devices["Decorative Lights"]["area_id"] is None
+    assert sorted(decorative["aliases"]) == ["fairy lights", "string lights"]
+    assert entries["light.kitchen_lights"]["aliases"] == ["cooking light"]
+
+
+@pytest.mark.real_ha
+async def test_helpers_of_every_domain_are_in_the_states(real_ha: RealHomeAssistant) -> None:
+    async with real_ha.websocket() as ws:
+        states = {s["entity_id"]: s for s in await ws.command("get_states")}
+
+    for domain, items in HELPERS.items():
+        for object_id, options in items.items():
+            state = states.get(f"{domain}.{object_id}")
+            assert state is not None, f"{domain}.{object_id} missing"
+            assert state["attributes"]["friendly_name"] == options["name"]
+    assert states["input_select.house_mode"]["attributes"]["options"] == [
+        "Home",
+        "Away",
+        "Night",
+        "Party",
+    ]
+    assert states["timer.laundry"]["attributes"]["duration"] == "1:30:00"
+
+
+@pytest.mark.real_ha
+async def test_scenes_have_entity_registry_entries(real_ha: RealHomeAssistant) -> None:
+    async with real_ha.websocket() as ws:
+        registry = {e["entity_id"]: e for e in await ws.command("config/entity_registry/list")}
+        states = {s["entity_id"]: s for s in await ws.command("get_states")}
+
+    for scene in SCENES:
+        entity_id = f"scene.{scene['id']}"
+        assert registry[entity_id]["platform"] == "homeassistant"
+        assert states[entity_id]["attributes"]["friendly_name"] == scene["name"]
+    assert registry["scene.movie_time"]["area_id"] == "living_room"
+
+
+@pytest.mark.real_ha
+async def test_script_fields_appear_in_services(real_ha: RealHomeAssistant) -> None:
+    async with real_ha.websocket() as ws:
+        services = await ws.command("get_services")
+
+    announce = services["script"]["announce"]
+    assert announce["name"] == "Announce"
+    assert announce["fields"]["message"]["required"] is True
+    assert announce["fields"]["volume"]["required"] is False
+    assert "target" in services["light"]["turn_on"]
+
+
+@pytest.mark.real_ha
+async def test_expose_entity_list_answers(real_ha: RealHomeAssistant) -> None:
+    async with real_ha.websocket() as ws:
+        result = await ws.command("homeassistant/expose_entity/list")
+
+    exposed: dict[str, Any] = result["exposed_entities"]
+    assert exposed["light.kitchen_lights"] == {"conversation": True}
+    assert "input_boolean.guest_mode" not in exposed or exposed["input_boolean.guest_mode"] == {
+        "conversation": False
+    }
+
+
+@pytest.mark.real_ha
+def test_rest_api_answers_with_the_token(real_ha: RealHomeAssistant) -> None:
+    with httpx.Client(base_url=real_ha.url, headers=real_ha.headers(), timeout=10) as client:
+        assert client.get("/api/").json() == {"message": "API running."}
+        services = client.get("/api/services").json()
+        assert isinstance(services, list)
+        assert "turn_on" in next(s for s in services if s["domain"] == "light")["services"]
+        state = client.get("/api/states/input_boolean.guest_mode").json()
+        assert state["attributes"]["friendly_name"] == "Guest mode"
+    assert httpx.get(f"{real_ha.url}/api/", timeout=10).status_code == 401
+
+
+@pytest.mark.real_ha
+def test_history_is_recorded(real_ha: RealHomeAssistant) -> None:
+    entity_id = "input_boolean.vacation_mode"
+    path = f"/api/history/period?filter_entity_id={entity_id}&minimal_response&no_attributes"
+    with httpx.Client(base_url=real_ha.url, headers=real_ha.headers(), timeout=10) as client:
+        for _ in range(2):  # on and back off: the home ends as it started
+            response = client.post(
+                "/api/services/input_boolean/toggle", json={"entity_id": entity_id}
+            )
+            assert response.status_code == 200
+        deadline = time.monotonic() + 10
+        while True:  # the recorder commits once a second
+            history = client.get(path).json()
+            if (history and len(history[0]) >= 3) or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+    assert [row["state"] for row in history[0]][-3:] == ["off", "on", "off"]
+    assert history[0][0]["entity_id"] == entity_id
+
+
+@pytest.mark.real_ha
+def test_restart_keeps_the_token_and_the_home(real_ha: RealHomeAssistant) -> None:
+    url, token = real_ha.url, real_ha.token
+    real_ha.restart()
+    assert (real_ha.url, real_ha.token) == (url, token)
+
+    async def check() -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        async with HAWebSocket(url, token) as ws:
+            return await ws.command("get_config"), await ws.command("config/area_registry/list")
+
+    config, areas = asyncio.run(check())
+    assert config["state"] == "RUNNING"
+    assert {a["name"] for a in areas} == {a["name"] for a in AREAS}
+
+
+# -- when no real HA can be had (no Home Assistant needed for these) ------------------------------
+
+
+def _without_python313(tmp_path: Path) -> dict[str, str]:
+    """An environment where the harness finds no Python 3.13 and no installed venv."""
+    return {
+        **os.environ,
+        "HA_AGENT_PYTHON313": str(tmp_path / "no-such-python3.13"),
+        "HA_AGENT_CACHE": str(tmp_path / "cache"),
+    }
+
+
+def test_no_python313_raises_ha_not_available(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key, value in _without_python313(tmp_path).items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(HANotAvailable, match=r"no working Python 3\.13"):
+        ensure_ha_venv(report=lambda message: None)
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("", "1 skipped"), ("true", "1 error")])
+def test_fixture_skips_without_ha_but_fails_on_ci(tmp_path: Path, ci: str, outcome: str) -> None:
+    env = {**_without_python313(tmp_path), "CI": ci}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider",
+         f"{__file__}::test_get_config_reports_the_configured_home"],
+        env=env, capture_output=True, text=True, timeout=120, cwd=Path(__file__).parent.parent,
+    )  # fmt: skip
+    assert outcome in result.stdout, result.stdout[-2000:]
+    assert "real Home Assistant 2025.4.4 unavailable: no working Python 3.13" in result.stdout
