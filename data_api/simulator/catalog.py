@@ -8,6 +8,7 @@ automations, people, YAML-only entities) is listed here too, so the generator ho
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 # --- devices --------------------------------------------------------------------------------
 
@@ -22,15 +23,15 @@ class EntityTemplate:
     labels: tuple[str, ...] = ()
 
 
-def E(domain: str, name: str | None, profile: str, **kw) -> EntityTemplate:
+def E(domain: str, name: str | None, profile: str, **kw: Any) -> EntityTemplate:
     return EntityTemplate(domain, name, profile, **kw)
 
 
-def diag(domain: str, name: str, profile: str, **kw) -> EntityTemplate:
+def diag(domain: str, name: str, profile: str, **kw: Any) -> EntityTemplate:
     return EntityTemplate(domain, name, profile, category="diagnostic", **kw)
 
 
-def conf(domain: str, name: str, profile: str, **kw) -> EntityTemplate:
+def conf(domain: str, name: str, profile: str, **kw: Any) -> EntityTemplate:
     return EntityTemplate(domain, name, profile, category="config", **kw)
 
 
@@ -421,7 +422,10 @@ _FIRST = ("First Floor", 1, ("upstairs",), "mdi:home-floor-1")
 _BASEMENT = ("Basement", -1, ("cellar",), "mdi:home-floor-negative-1")
 
 
-def _floor(spec: tuple, rooms: tuple[str, ...], prefix: str = "") -> FloorPlan:
+_FloorSpec = tuple[str, int, tuple[str, ...], str]
+
+
+def _floor(spec: _FloorSpec, rooms: tuple[str, ...], prefix: str = "") -> FloorPlan:
     name, level, aliases, icon = spec
     return FloorPlan(f"{prefix}{name}", level, rooms, aliases if not prefix else (), icon)
 
@@ -473,7 +477,7 @@ PLANS: dict[str, Plan] = {
 
 # (name, options) per helper domain; the generator instantiates the set `helper_sets` times,
 # numbering names after the first.
-HELPERS: dict[str, tuple[tuple[str, dict], ...]] = {
+HELPERS: dict[str, tuple[tuple[str, dict[str, Any]], ...]] = {
     "input_boolean": (("Guest Mode", {"icon": "mdi:account-multiple"}),
                       ("Vacation Mode", {"icon": "mdi:airplane"}),
                       ("Night Mode", {}), ("Cleaning Day", {})),
@@ -509,7 +513,7 @@ class SceneTemplate:
     name: str
     icon: str | None
     # (domain, room or None for every room, state, attributes) applied to matching entities.
-    targets: tuple[tuple[str, str | None, str, dict], ...]
+    targets: tuple[tuple[str, str | None, str, dict[str, Any]], ...]
 
 
 # Per-room lighting scenes: (name, brightness of the room's lights).
@@ -539,8 +543,9 @@ class ScriptTemplate:
     name: str
     description: str
     icon: str | None
-    fields: dict  # HA's field descriptions, as declared in scripts.yaml
-    sequence: tuple[dict, ...]  # {"action", "target"?, "data"?}; "{field}" strings are filled in
+    fields: dict[str, Any]  # HA's field descriptions, as declared in scripts.yaml
+    # Steps {"action", "target"?, "data"?}; a "{field}" string is replaced by that variable.
+    sequence: tuple[dict[str, Any], ...]
 
 
 SCRIPTS: tuple[ScriptTemplate, ...] = (
@@ -584,7 +589,7 @@ HOME_AUTOMATIONS: tuple[str, ...] = (
     "Water leak alert", "Smoke alarm alert", "Morning scene on weekdays", "Bin day reminder",
 )
 
-LABELS: tuple[tuple[str, str, str, str], ...] = (
+LABELS: tuple[tuple[str, str, str, str | None], ...] = (
     # (name, color, icon, description)
     ("Security", "red", "mdi:shield-home", "Locks, doors and alarm sensors"),
     ("Energy", "amber", "mdi:lightning-bolt", "Power and energy monitoring"),

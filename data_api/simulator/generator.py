@@ -316,10 +316,10 @@ class _Builder:
         room_counts: dict[str, int] = {}
         for floor in self.plan.floors:
             floor_id = self.add_floor(floor)
-            for room in floor.rooms:
-                self._place_room(room, floor_id, room_counts, prefix=self._prefix(floor.name))
-        for room in self.plan.outdoor:
-            self._place_room(room, None, room_counts, prefix="")
+            for template in floor.rooms:
+                self._place_room(template, floor_id, room_counts, self._prefix(floor.name))
+        for template in self.plan.outdoor:
+            self._place_room(template, None, room_counts, prefix="")
         for room in self.rooms:
             self._furnish(room)
         self._weather()

@@ -24,6 +24,7 @@ from . import protocol as P
 from .generator import GeneratedHome, build_home, default_exposed
 from .history import History
 from .schema import valid_entity_id
+from .services import AnyService
 from .util import dumps, iso, slugify, ulid, unique_slug
 
 Event = dict[str, Any]
@@ -72,7 +73,7 @@ class SimHome:
         self._listeners: list[Listener] = []
         self._state_json: dict[str, bytes] = {}
         self._entry_json: dict[str, bytes] = {}  # list-form registry entries, like HA's cache
-        self._services: dict[tuple[str, str], Any] | None = None
+        self._services: dict[tuple[str, str], AnyService] | None = None
 
     # --- reads in wire format -----------------------------------------------------------------
 
@@ -147,7 +148,7 @@ class SimHome:
                 exposed[entity_id] = {"conversation": True}
         return {"exposed_entities": exposed}
 
-    def service_index(self) -> dict[tuple[str, str], Any]:
+    def service_index(self) -> dict[tuple[str, str], AnyService]:
         """(domain, service) -> its spec, in registration order. Built once: like HA, services
         stay registered when the last entity of a domain goes away."""
         if self._services is None:

@@ -328,7 +328,8 @@ def _button(device_class: str | None) -> Profile:
     return build
 
 
-def _number(low: float, high: float, step: float, value: float, unit: str | None = None):
+def _number(low: float, high: float, step: float, value: float, unit: str | None = None,
+            ) -> Profile:  # fmt: skip
     def build(ctx: Context) -> Built:
         caps = {"min": low, "max": high, "step": step, "mode": "slider"}
         return Built(str(value), caps, unit=unit)

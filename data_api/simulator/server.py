@@ -93,7 +93,7 @@ class SimulatedHA:
         if self.port == 0:
             server = site._server  # the only way to learn the port the OS chose
             assert server is not None
-            self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
         return self.url
 
     async def stop(self) -> None:

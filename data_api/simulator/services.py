@@ -134,7 +134,8 @@ class ServiceSpec:
 NUMBER_BOX = {"mode": "box"}
 
 
-def _num(min: float, max: float, step: float | None = None, unit: str | None = None, **extra: Any):
+def _num(min: float, max: float, step: float | None = None, unit: str | None = None,
+         **extra: Any) -> dict[str, Any]:
     selector: dict[str, Any] = {"min": min, "max": max}
     if step is not None:
         selector["step"] = step
@@ -251,7 +252,8 @@ def _reload(domain: str, what: str) -> ServiceSpec:
                        target=False)  # fmt: skip
 
 
-def _on_off_toggle(domain: str, noun: str, features: dict[str, tuple[int, ...]] | None = None):
+def _on_off_toggle(domain: str, noun: str, features: dict[str, tuple[int, ...]] | None = None,
+                   ) -> tuple[ServiceSpec, ...]:  # fmt: skip
     features = features or {}
     return (
         ServiceSpec(domain, "turn_on", "Turn on", f"Turns {noun} on.",
@@ -579,7 +581,8 @@ def notify_service(service: str, who: str) -> ServiceSpec:
               example="platform specific"),), target=False)  # fmt: skip
 
 
-def script_service(object_id: str, name: str, description: str, fields: dict[str, Any]):
+def script_service(object_id: str, name: str, description: str, fields: dict[str, Any],
+                   ) -> _ScriptService:  # fmt: skip
     """`script.<object_id>`: described by the script's own fields, any data accepted (HA's
     SCRIPT_SERVICE_SCHEMA is `vol.Schema(dict)`), response optional."""
     return _ScriptService(object_id, name, description, fields)
