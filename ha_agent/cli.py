@@ -17,8 +17,7 @@ from data_api.settings import Settings, SettingsError, load_settings
 HOME_SIZES = ("small", "medium", "large")
 ROLES = ("data-api",)  # `agent`, and both in one process, come with the agent service
 DEFAULT_PORTS = {"data-api": 8006}
-QUERY_KINDS = ("floors", "areas", "labels", "devices", "entities", "services", "helpers", "scenes", "scripts", "config")
-# What a table shows of each kind (`--json` shows everything).
+# What a table shows of each kind the mirror lists (`--json` shows everything).
 _COLUMNS = {
     "floors": ("floor_id", "name", "level", "aliases"),
     "areas": ("area_id", "name", "floor_id", "aliases"),
@@ -30,6 +29,7 @@ _COLUMNS = {
     "scenes": ("entity_id", "name", "area_id"),
     "scripts": ("entity_id", "name", "fields"),
 }
+QUERY_KINDS = (*_COLUMNS, "config")
 _CELL_WIDTH = 40
 
 
@@ -55,7 +55,11 @@ async def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 async def _cmd_query(args: argparse.Namespace, settings: Settings) -> int:
     from data_api.api.client import DEFAULT_URL, DataApiClient, DataApiError
 
-    _quiet_query_logs()
+    if args.entity_id and args.kind != "entities":
+        print(f"ha-agent: an id is looked up among entities only, not {args.kind}", file=sys.stderr)
+        return 1
+    # httpx logs every request at INFO; a terminal query wants its table, not a line per page.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     url = args.url or settings.data_api_url or DEFAULT_URL
     api_key = settings.api_keys[0].get_secret_value() if settings.api_keys else None
     filters = {
@@ -69,37 +73,24 @@ async def _cmd_query(args: argparse.Namespace, settings: Settings) -> int:
     }
     try:
         async with DataApiClient(url, api_key) as client:
-            if args.kind == "config" or args.entity_id:
-                if args.entity_id and args.kind != "entities":
-                    raise DataApiError(f"an id is looked up among entities only, not {args.kind}")
-                body = await (client.entity(args.entity_id) if args.entity_id else client.config())
-                _print_item(body, args.json)
-                return 0
-            body = await _read_pages(client, args.kind, filters, args.limit, args.all)
+            if args.entity_id:
+                body = await client.entity(args.entity_id)
+            elif args.kind == "config":
+                body = await client.config()
+            elif args.all:
+                pages = [page async for page in client.pages(args.kind, **filters, limit=args.limit or 1000)]
+                items = [item for page in pages for item in page["items"]]
+                body = {**pages[-1], "items": items, "next_cursor": None}
+            else:
+                body = await client.list(args.kind, **filters, limit=args.limit)
     except DataApiError as exc:
         print(f"ha-agent: {exc}", file=sys.stderr)
         return 1
-    _print_page(args.kind, body, args.json)
+    if "item" in body:
+        _print_item(body, args.json)
+    else:
+        _print_page(args.kind, body, args.json)
     return 0
-
-
-def _quiet_query_logs() -> None:
-    # httpx logs every request at INFO; a terminal query wants its table, not a log line per page.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-
-
-async def _read_pages(client: Any, kind: str, filters: dict[str, Any], limit: int | None, every: bool) -> dict[str, Any]:
-    """One page, or with `every` all pages merged into one body."""
-    if not every:
-        return await client.list(kind, **filters, limit=limit)
-    merged: dict[str, Any] | None = None
-    async for page in client.pages(kind, **filters, limit=limit or 1000):
-        if merged is None:
-            merged = page
-        else:
-            merged = {**page, "items": merged["items"] + page["items"]}
-    assert merged is not None
-    return {**merged, "next_cursor": None}
 
 
 def _cell(value: Any) -> str:
@@ -125,7 +116,7 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 def _freshness_note(body: dict[str, Any]) -> str:
     if body.get("stale"):
-        return f"; STALE: Home Assistant is not reachable, data as of {body.get('fetched_at') or 'never synced'}"
+        return f"; stale: the mirror may lag behind Home Assistant (last synced {body.get('fetched_at') or 'never'})"
     return ""
 
 
