@@ -42,6 +42,9 @@ def configure_logging(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Libraries that narrate routine work at INFO (a line per migration plugin, per request).
+    for name in ("alembic", "httpx"):
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
     # uvicorn installs its own handlers; route them through ours so the filter applies.
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logger = logging.getLogger(name)

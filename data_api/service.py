@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Callable
 
 from data_api.api.app import create_app
 from data_api.api.auth import require_keys_or_loopback
@@ -16,8 +17,17 @@ from data_api.sync import Mirror
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-async def run_data_api(settings: Settings, host: str = "127.0.0.1", port: int = 8006) -> None:
-    """Serve until SIGINT or SIGTERM, then stop the server, the mirror, and flush its writes."""
+async def run_data_api(
+    settings: Settings,
+    host: str = "127.0.0.1",
+    port: int = 8006,
+    *,
+    ready: Callable[[str], None] | None = None,
+) -> None:
+    """Serve until SIGINT or SIGTERM, then stop the server, the mirror, and flush its writes.
+
+    `ready(url)` is called once the API answers (the demo prints its examples then).
+    """
     require_keys_or_loopback(host, settings.api_keys)  # before touching HA or the database
     store = Store.from_settings(settings)
     mirror = Mirror(settings, store)  # its HA client comes from the settings (SettingsError if unset)
@@ -31,6 +41,8 @@ async def run_data_api(settings: Settings, host: str = "127.0.0.1", port: int = 
         url = await server.start()
         keys = f"{len(settings.api_keys)} API key(s)" if settings.api_keys else "no API keys (loopback only)"
         print(f"data-api: serving home {settings.home_id!r} at {url}/api/v1 ({keys}); Ctrl+C stops", flush=True)
+        if ready is not None:
+            ready(url)
         await server.wait()
         print("data-api: stopping", flush=True)
     finally:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import os
 import sys
 from collections.abc import Callable, Coroutine, Sequence
@@ -52,14 +51,65 @@ async def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    """A simulated home, the mirror syncing it, and its REST API: nothing to configure."""
+    import tempfile
+
+    from pydantic import SecretStr
+
+    from data_api.service import run_data_api
+    from data_api.simulator import SimulatedHA, generate_home
+
+    print(f"demo: generating the {args.home} home…", flush=True)
+    home = generate_home(args.home)
+    with tempfile.TemporaryDirectory(prefix="ha-agent-demo-") as scratch:
+        database = args.database or f"sqlite+aiosqlite:///{scratch}/demo.db"
+        async with SimulatedHA(home) as sim:
+            print(f"demo: simulated Home Assistant at {sim.url} ({len(home.states)} entities)", flush=True)
+            demo_settings = settings.model_copy(
+                update={"ha_url": sim.url, "ha_token": SecretStr(sim.token), "database_url": database}
+            )
+            area = sorted(home.areas)[0]
+            me = sys.argv[0] if sys.argv[0].endswith("ha-agent") else "ha-agent"
+
+            def examples(url: str) -> None:
+                print(
+                    "\nTry:\n"
+                    f"  curl -s '{url}/api/v1/entities?area={area}&limit=5'\n"
+                    f"  curl -s '{url}/api/v1/entities?q=lamp'\n"
+                    f"  {me} query entities --area {area} --url {url}\n"
+                    f"  {me} query scripts --url {url}\n"
+                    f"  every endpoint, to try in a browser: {url}/docs\n",
+                    flush=True,
+                )
+
+            port = args.port if args.port is not None else DEFAULT_PORTS["data-api"]
+            await run_data_api(demo_settings, args.host, port, ready=examples)
+    return 0
+
+
+async def _cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    from data_api import bench
+
+    homes = [h.strip() for h in args.homes.split(",") if h.strip()]
+    unknown = [h for h in homes if h not in HOME_SIZES]
+    if unknown:
+        print(f"ha-agent: unknown home size {', '.join(unknown)}; use {', '.join(HOME_SIZES)}", file=sys.stderr)
+        return 2
+    rows = await bench.run(homes, args.latency_ms / 1000, args.seconds, args.concurrency)
+    print(bench.format_table(rows))
+    if args.json:
+        with open(args.json, "w") as out:
+            json.dump(rows, out, indent=2)
+    return 0
+
+
 async def _cmd_query(args: argparse.Namespace, settings: Settings) -> int:
     from data_api.api.client import DEFAULT_URL, DataApiClient, DataApiError
 
     if args.entity_id and args.kind != "entities":
         print(f"ha-agent: an id is looked up among entities only, not {args.kind}", file=sys.stderr)
         return 1
-    # httpx logs every request at INFO; a terminal query wants its table, not a line per page.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     url = args.url or settings.data_api_url or DEFAULT_URL
     api_key = settings.api_keys[0].get_secret_value() if settings.api_keys else None
     filters = {
@@ -169,6 +219,25 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; others need API_KEYS)")
     serve.add_argument("--port", type=int, default=None, help="port (default 8006 for data-api; 0 picks a free one)")
     serve.set_defaults(run=_cmd_serve, serving=True)
+
+    demo = commands.add_parser(
+        "demo", help="try it with nothing configured: a simulated home, its mirror and REST API"
+    )
+    demo.add_argument("--home", choices=HOME_SIZES, default="small", help="home size (default small)")
+    demo.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    demo.add_argument("--port", type=int, default=None, help="port (default 8006; 0 picks a free one)")
+    demo.add_argument("--database", help="database URL (default: a temporary SQLite file)")
+    demo.set_defaults(run=_cmd_demo, serving=True)
+
+    bench = commands.add_parser("bench", help="measure the mirror (sync, event lag, reads/s, memory)")
+    bench_kinds = bench.add_subparsers(dest="bench", required=True, metavar="WHAT")
+    mirror = bench_kinds.add_parser("mirror", help="initial sync, event lag, reads/s and RSS per home size")
+    mirror.add_argument("--homes", default="small,medium,large", help="comma-separated sizes")
+    mirror.add_argument("--latency-ms", type=float, default=50.0, help="simulated HA latency per command (default 50)")
+    mirror.add_argument("--seconds", type=float, default=5.0, help="load duration per home (default 5)")
+    mirror.add_argument("--concurrency", type=int, default=32, help="concurrent connections (default 32)")
+    mirror.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
+    mirror.set_defaults(run=_cmd_bench)
 
     query = commands.add_parser(
         "query",
