@@ -30,6 +30,7 @@ _EXPECTED = {
     "ha_token": "a long-lived access token (HA profile > Security)",
     "database_url": "an SQLAlchemy URL: sqlite+aiosqlite:///path.db or postgresql+asyncpg://user@host/db",
     "data_api_url": "an http(s) URL of a running data-api, such as http://127.0.0.1:8006",
+    "agent_url": "an http(s) URL of a running agent, such as http://127.0.0.1:8030",
     "llm_base_url": "an http(s) URL of an OpenAI-compatible API, such as http://localhost:11434/v1",
     "llm_provider": "'openai' or 'local'",
     "api_keys": "comma-separated keys, each at least 16 characters",
@@ -94,6 +95,8 @@ class Settings(BaseSettings):
 
     # --- Services -------------------------------------------------------------------------
     data_api_url: str | None = None
+    remote_home_refresh: float = Field(1.0, ge=0)
+    agent_url: str = "http://127.0.0.1:8030"
     api_keys: Annotated[list[SecretStr], NoDecode] = []
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -107,6 +110,47 @@ class Settings(BaseSettings):
     llm_max_rounds: int = Field(10, ge=1, le=50)
     llm_context_window: int = Field(128000, ge=1024)
     llm_reserved_completion_tokens: int = Field(1024, ge=1)
+
+    # --- Conversation history -------------------------------------------------------------
+    history_max_tokens: int = Field(4000, ge=1)
+    context_max_tokens: int = Field(6000, ge=256)
+    history_retention_days: int = Field(30, ge=0)
+
+    # --- Agent tools: what the assistant may read and do (the owner's policy) -------------
+    # Lists are comma-separated in the environment; patterns are shell-style (fnmatch).
+    tools_allow_domains: Annotated[list[str], NoDecode] = []
+    tools_deny_domains: Annotated[list[str], NoDecode] = []
+    tools_allow_entities: Annotated[list[str], NoDecode] = []
+    tools_deny_entities: Annotated[list[str], NoDecode] = []
+    tools_deny_services: Annotated[list[str], NoDecode] = [
+        "homeassistant.stop",
+        "homeassistant.restart",
+        "homeassistant.set_location",
+        "*.reload*",
+        "*.delete*",
+        "*.remove*",
+        "*.purge*",
+        "*.set_config*",
+        "*.reconfigure*",
+        "recorder.*",
+        "backup.*",
+        "hassio.*",
+        "cloud.*",
+        "logger.*",
+        "system_log.*",
+    ]
+    # `service@class|class` asks only when a target has one of those device classes.
+    tools_confirm: Annotated[list[str], NoDecode] = [
+        "lock.unlock",
+        "lock.lock",
+        "lock.open",
+        "alarm_control_panel.alarm_*",
+        "cover.open_cover@garage|gate|door",
+        "cover.set_cover_position@garage|gate|door",
+        "cover.toggle@garage|gate|door",
+    ]
+    tools_timeout: float = Field(10.0, gt=0)
+    tools_confirm_ttl: float = Field(300.0, gt=0)
 
     @classmethod
     def settings_customise_sources(
@@ -125,7 +169,7 @@ class Settings(BaseSettings):
             YamlConfigSettingsSource(settings_cls, yaml_file=yaml_files),
         )
 
-    @field_validator("ha_url", "data_api_url", "llm_base_url", mode="before")
+    @field_validator("ha_url", "data_api_url", "agent_url", "llm_base_url", mode="before")
     @classmethod
     def _http_url(cls, value: Any) -> str | None:
         return _check_http_url(value)
@@ -158,6 +202,24 @@ class Settings(BaseSettings):
         if any(len(k) < 16 for k in keys):
             raise ValueError("key too short")
         return keys
+
+    @field_validator(
+        "tools_allow_domains",
+        "tools_deny_domains",
+        "tools_allow_entities",
+        "tools_deny_entities",
+        "tools_deny_services",
+        "tools_confirm",
+        mode="before",
+    )
+    @classmethod
+    def _split_list(cls, value: Any) -> list[str]:
+        # Comma-separated in the environment, a list in YAML; case-insensitive like HA's ids.
+        if value is None:
+            return []
+        if isinstance(value, str):
+            value = value.split(",")
+        return [str(item).strip().lower() for item in value if str(item).strip()]
 
     @field_validator("ha_token", "llm_api_key", mode="before")
     @classmethod

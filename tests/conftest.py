@@ -119,3 +119,43 @@ async def ha_target(request: pytest.FixtureRequest) -> AsyncIterator[HATarget]:
     else:
         real = request.getfixturevalue("real_ha")
         yield HATarget("real", real.url, real.token, real)
+
+
+# ---------------------------------------------------------------------------------------------
+# Databases: the same tests on SQLite and PostgreSQL (marker `postgres`)
+# ---------------------------------------------------------------------------------------------
+
+from pathlib import Path  # noqa: E402
+
+from sqlalchemy import text  # noqa: E402
+from sqlalchemy.exc import SQLAlchemyError  # noqa: E402
+from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
+from sqlalchemy.pool import NullPool  # noqa: E402
+
+from tests.support.databases import PG_URL, database_unavailable  # noqa: E402
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def database_url(backend: str, tmp_path: Path) -> str:
+    """A database to test against: a fresh SQLite file, or the shared PostgreSQL once it has
+    answered (skipped when unreachable, failed on CI). Tests on PostgreSQL share one database,
+    so they write under their own home ids and clean up."""
+    if backend == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'ha-agent.db'}"
+    probe = create_async_engine(PG_URL, poolclass=NullPool, connect_args={"timeout": 5})
+    unreachable: str | None = None
+    try:
+        async with probe.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except (SQLAlchemyError, OSError, TimeoutError) as exc:
+        unreachable = f"PostgreSQL not reachable at {probe.url.render_as_string(hide_password=True)}: {exc}"
+    finally:
+        await probe.dispose()
+    if unreachable is not None:  # outside the except block: no chained traceback in the report
+        database_unavailable(unreachable)
+    return PG_URL

@@ -21,20 +21,12 @@ from data_api.ha import (
     HATimeoutError,
     HAWebSocket,
 )
+from tests.support.mirroring import wait_for
 
 
 async def _first(entities_domain: str, client: HAClient) -> str:
     states = await client.fetch_states()
     return sorted(s.entity_id for s in states if s.entity_id.startswith(entities_domain + "."))[0]
-
-
-async def _wait_for(predicate, timeout: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 # --- handshake and errors -------------------------------------------------------------------
@@ -118,7 +110,7 @@ async def test_state_changes_arrive_as_events(ha_target):
         await client.subscribe_events(events.append, "state_changed")
         await client.call_service("light", "turn_off", target={"entity_id": light})
         await client.call_service("light", "turn_on", {"brightness_pct": 40}, target={"entity_id": light})
-        await _wait_for(
+        await wait_for(
             lambda: any(
                 e["data"]["entity_id"] == light and (e["data"]["new_state"] or {}).get("state") == "on"
                 for e in events
@@ -138,7 +130,7 @@ async def test_many_events_in_a_burst_all_arrive(ha_target):
         await asyncio.gather(
             *(client.call_service("light", "toggle", target={"entity_id": light}) for _ in range(20))
         )
-        await _wait_for(lambda: sum(e["data"]["entity_id"] == light for e in events) >= 20)
+        await wait_for(lambda: sum(e["data"]["entity_id"] == light for e in events) >= 20)
 
 
 async def test_slow_event_handler_does_not_block_commands(ha_target):
@@ -156,7 +148,7 @@ async def test_slow_event_handler_does_not_block_commands(ha_target):
         # The handler is stuck, yet commands still complete: the reader never waits on it.
         await asyncio.wait_for(client.ws.send_command("get_config"), 5)
         gate.set()
-        await _wait_for(lambda: len(seen) >= 1)
+        await wait_for(lambda: len(seen) >= 1)
 
 
 async def test_call_service_with_target_and_response(ha_target):
@@ -275,7 +267,7 @@ async def test_reconnects_resubscribes_and_asks_for_resync(ha_target):
         assert disconnects and isinstance(disconnects[0], HAConnectionError)
         assert client.connected and client.ws.reconnects == 1
         await client.call_service("light", "toggle", target={"entity_id": light})
-        await _wait_for(lambda: any(e["data"]["entity_id"] == light for e in events))
+        await wait_for(lambda: any(e["data"]["entity_id"] == light for e in events))
     finally:
         await client.close()
 
@@ -310,7 +302,7 @@ async def test_malformed_frame_is_a_protocol_error(sim):
         with pytest.raises((HAProtocolError, HAConnectionError)):
             await asyncio.wait_for(client.ws.send_command("get_config"), 5)
         # It reconnects and carries on.
-        await _wait_for(lambda: client.connected and client.ws.reconnects >= 1)
+        await wait_for(lambda: client.connected and client.ws.reconnects >= 1)
         assert (await client.fetch_config()).version == "2025.4.4"
 
 

@@ -4,73 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 import pytest
 
 from data_api.cache import MirrorReader, Query
-from data_api.ha import HAClient
-from data_api.settings import Settings, load_settings
-from data_api.simulator import SimulatedHA, generate_home
-from data_api.store import Store
-from data_api.sync import Mirror
-
-
-async def wait_for(predicate, timeout: float = 10.0, what: str = "condition") -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"{what} not met in {timeout} s")
-        await asyncio.sleep(0.02)
-
-
-@dataclass
-class Env:
-    sim: SimulatedHA
-    settings: Settings
-    store: Store
-    mirror: Mirror
-    reader: MirrorReader
-
-    async def new_mirror(self, **overrides) -> Mirror:
-        """A second mirror process over the same database (a restart)."""
-        settings = self.settings.model_copy(update=overrides)
-        return Mirror(settings, self.store)
-
-    async def ha(self) -> HAClient:
-        client = HAClient(self.sim.url, self.sim.token)
-        await client.connect()
-        return client
-
-    async def items(self, kind: str, **filters) -> dict:
-        listing = await self.reader.list(kind, Query(limit=1000, **filters))
-        return {item.key: item for item in listing.items}
-
-
-def make_settings(sim: SimulatedHA, tmp_path, **overrides) -> Settings:
-    return load_settings(
-        ha_url=sim.url,
-        ha_token=sim.token,
-        database_url=f"sqlite+aiosqlite:///{tmp_path}/mirror.db",
-        ha_reconnect_min_delay=0.05,
-        ha_reconnect_max_delay=0.2,
-        **overrides,
-    )
+from tests.support.mirroring import Env, simulated_env, wait_for
 
 
 @pytest.fixture
 async def env(tmp_path) -> AsyncIterator[Env]:
-    async with SimulatedHA(generate_home("small")) as sim:
-        settings = make_settings(sim, tmp_path)
-        store = Store.from_settings(settings)
-        mirror = Mirror(settings, store)
-        await asyncio.wait_for(mirror.start(wait=True), 30)
-        try:
-            yield Env(sim, settings, store, mirror, MirrorReader(mirror))
-        finally:
-            await mirror.stop()
-            await store.close()
+    async with simulated_env(tmp_path) as env:
+        yield env
 
 
 # --- full sync ------------------------------------------------------------------------------
@@ -274,28 +218,16 @@ async def test_concurrent_cold_reads_cause_one_refill(env):
 
 
 async def test_ttl_expiry_refills_from_the_database_and_resyncs(tmp_path):
-    async with SimulatedHA(generate_home("small")) as sim:
-        settings = make_settings(sim, tmp_path, cache_ttl_areas=0.3)
-        store = Store.from_settings(settings)
-        mirror = Mirror(settings, store)
-        await mirror.start(wait=True)
-        try:
-            reader = MirrorReader(mirror)
-            area_id = sorted(sim.home.areas)[0]
-            # A change whose event the mirror never sees (as if it were lost).
-            sim.home.areas[area_id]["name"] = "Quietly renamed"
-            await asyncio.sleep(0.4)
-            listing = await reader.list("areas", Query())  # expired: refill + background resync
-            assert mirror.tiers["areas"].stats.refills >= 1
-            assert any(a.area_id == area_id for a in listing.items)
-
-            async def name() -> str:
-                return (await reader.list("areas", Query())).items[0].name
-
-            await wait_for(lambda: mirror.tiers["areas"].last.items[area_id].name == "Quietly renamed", what="resync")
-        finally:
-            await mirror.stop()
-            await store.close()
+    async with simulated_env(tmp_path, cache_ttl_areas=0.3) as env:
+        mirror, reader, sim = env.mirror, env.reader, env.sim
+        area_id = sorted(sim.home.areas)[0]
+        # A change whose event the mirror never sees (as if it were lost).
+        sim.home.areas[area_id]["name"] = "Quietly renamed"
+        await asyncio.sleep(0.4)
+        listing = await reader.list("areas", Query())  # expired: refill + background resync
+        assert mirror.tiers["areas"].stats.refills >= 1
+        assert any(a.area_id == area_id for a in listing.items)
+        await wait_for(lambda: mirror.tiers["areas"].last.items[area_id].name == "Quietly renamed", what="resync")
 
 
 async def test_versions_change_exactly_when_data_changes(env):
@@ -315,16 +247,8 @@ async def test_versions_change_exactly_when_data_changes(env):
 
 
 async def test_large_home_syncs_completely(tmp_path):
-    async with SimulatedHA(generate_home("large")) as sim:
-        settings = make_settings(sim, tmp_path)
-        store = Store.from_settings(settings)
-        mirror = Mirror(settings, store)
-        await asyncio.wait_for(mirror.start(wait=True), 60)
-        try:
-            listing = await MirrorReader(mirror).list("entities", Query(limit=1))
-            assert listing.total == len(sim.home.states) >= 4500
-            stored = await store.load_kind(settings.home_id, "entities")
-            assert len(stored.items) == listing.total
-        finally:
-            await mirror.stop()
-            await store.close()
+    async with simulated_env(tmp_path, "large") as env:
+        listing = await env.reader.list("entities", Query(limit=1))
+        assert listing.total == len(env.sim.home.states) >= 4500
+        stored = await env.store.load_kind(env.settings.home_id, "entities")
+        assert len(stored.items) == listing.total

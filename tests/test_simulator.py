@@ -509,3 +509,145 @@ async def test_large_home_is_fast_enough():
         served = time.perf_counter() - started
     assert len(states) == len(home.states) >= 4500
     assert generated < 5 and served < 5, (generated, served)
+
+
+# --- service and core config events -----------------------------------------------------------
+
+
+def _event_types(raw: Raw) -> list[str]:
+    return [e["event"]["event_type"] for e in raw.events]
+
+
+async def test_core_config_update_fires_core_config_updated(sim: SimulatedHA,
+                                                            session: aiohttp.ClientSession):
+    raw = await _connect(sim, session)
+    await raw.command("subscribe_events", event_type="core_config_updated")
+    result = await raw.command("config/core/update", location_name="Hill House",
+                               unit_system="imperial", time_zone="America/New_York",
+                               update_units=True)  # fmt: skip
+    assert result["success"] and result["result"] is None
+    await raw.command("ping")
+    # HA passes what it was given (validated, minus update_units) as the event data.
+    assert [e["event"]["data"] for e in raw.events] == [
+        {"location_name": "Hill House", "unit_system": "us_customary",
+         "time_zone": "America/New_York"}]  # fmt: skip
+    config = (await raw.command("get_config"))["result"]
+    assert config["location_name"] == "Hill House" and config["time_zone"] == "America/New_York"
+    assert config["unit_system"]["temperature"] == "°F" and config["config_source"] == "storage"
+    # Refused the way HA 2025.4.4 refuses them (messages read off a real instance).
+    for field, value, message in [
+        ("country", "nl", "invalid ISO 3166 formatted country"),
+        ("latitude", 100, "invalid latitude"),
+        ("time_zone", "Mars/Base", "Invalid time zone passed in. Valid options can be found "
+                                   "here: http://en.wikipedia.org/wiki/List_of_tz_database_time_zones"),
+        ("unit_system", "si", "not a valid value"),
+    ]:  # fmt: skip
+        error = (await raw.command("config/core/update", **{field: value}))["error"]
+        assert error == {"code": "invalid_format", "message":
+                         f"{message} for dictionary value @ data['{field}']. Got {value!r}"}
+    assert len(raw.events) == 1
+
+
+async def test_registering_and_removing_services_fire_events(sim: SimulatedHA,
+                                                             session: aiohttp.ClientSession):
+    raw = await _connect(sim, session)
+    await raw.command("subscribe_events", event_type="service_registered")
+    await raw.command("subscribe_events", event_type="service_removed")
+    assert "backup" not in (await raw.command("get_services"))["result"]
+    description = {"name": "Create backup", "description": "Makes a backup.", "fields": {}}
+    sim.home.register_service("Backup", "Create", description)  # HA lower-cases both
+    services = (await raw.command("get_services"))["result"]
+    assert services["backup"] == {"create": description}
+    called = await raw.command("call_service", domain="backup", service="create",
+                               service_data={"anything": 1})  # fmt: skip
+    assert called["success"]
+    sim.home.remove_service("backup", "create")
+    sim.home.remove_service("backup", "create")  # unknown now: HA only logs a warning
+    assert "backup" not in (await raw.command("get_services"))["result"]
+    assert [(e["event"]["event_type"], e["event"]["data"]) for e in raw.events] == [
+        ("service_registered", {"domain": "backup", "service": "create"}),
+        ("service_removed", {"domain": "backup", "service": "create"}),
+    ]
+
+
+async def test_scripts_are_created_changed_and_deleted_like_in_the_ui(
+        sim: SimulatedHA, session: aiohttp.ClientSession):  # fmt: skip
+    raw = await _connect(sim, session)
+    await raw.command("subscribe_events")
+    url, auth = f"{sim.url}/api/config/script/config", {"Authorization": f"Bearer {sim.token}"}
+    config = {"alias": "Wake up", "icon": "mdi:alarm", "mode": "queued", "fields": {
+        "room": {"name": "Room", "required": True, "selector": {"area": {}}},
+        "brightness": {"name": "Brightness", "default": 80, "selector": {"number": {}}}},
+        "sequence": [{"action": "light.turn_on", "target": {"area_id": "{room}"}}]}
+
+    async def post(key: str, body: Any) -> tuple[int, Any]:
+        async with session.post(f"{url}/{key}", headers=auth, json=body) as response:
+            return response.status, await response.json()
+
+    async def events() -> list[str]:
+        await raw.command("ping")
+        seen = [t for t in _event_types(raw) if t != "call_service"]
+        raw.events.clear()
+        return seen
+
+    assert await post("wake_up", config) == (200, {"result": "ok"})
+    # The order HA's entity platform adds an entity in: registry entry, async_added_to_hass,
+    # state (whose adding stores the Assist choice first, a registry update).
+    assert await events() == ["entity_registry_updated", "service_registered",
+                              "entity_registry_updated", "state_changed"]  # fmt: skip
+    entry = (await raw.command("config/entity_registry/get", entity_id="script.wake_up"))["result"]
+    assert (entry["platform"], entry["unique_id"], entry["original_name"]) == \
+        ("script", "wake_up", "Wake up")  # fmt: skip
+    assert entry["options"] == {"conversation": {"should_expose": False}}
+    state = sim.home.states["script.wake_up"]
+    assert state["state"] == "off" and state["attributes"] == {
+        "last_triggered": None, "mode": "queued", "current": 0, "max": 10, "icon": "mdi:alarm",
+        "friendly_name": "Wake up"}  # fmt: skip
+    service = (await raw.command("get_services"))["result"]["script"]["wake_up"]
+    assert list(service) == list(next(iter(SAMPLES["get_services_script"].values())))
+    assert service["fields"]["room"] == {"name": "Room", "required": True,
+                                         "selector": {"area": {}}, "advanced": False}
+    assert service["fields"]["brightness"]["required"] is False
+    area = next(iter(sim.home.areas))
+    assert (await raw.command("call_service", domain="script", service="wake_up",
+                              service_data={"room": area}))["success"]  # fmt: skip
+    raw.events.clear()
+    assert await post("wake_up", config) == (200, {"result": "ok"})
+    assert await events() == []  # unchanged: the reload keeps the entity
+    assert await post("wake_up", {**config, "alias": "Rise and shine"}) == (200, {"result": "ok"})
+    assert await events() == ["service_removed", "state_changed", "entity_registry_updated",
+                              "service_registered", "state_changed"]  # fmt: skip
+    assert sim.home.states["script.wake_up"]["attributes"]["friendly_name"] == "Rise and shine"
+    assert sim.home.states["script.wake_up"]["attributes"]["last_triggered"] is not None
+    async with session.delete(f"{url}/wake_up", headers=auth) as response:
+        assert (response.status, await response.json()) == (200, {"result": "ok"})
+    assert await events() == ["service_removed", "state_changed", "entity_registry_updated"]
+    assert "wake_up" not in (await raw.command("get_services"))["result"]["script"]
+    assert "script.wake_up" not in sim.home.states and "script.wake_up" not in sim.home.entities
+    async with session.delete(f"{url}/wake_up", headers=auth) as response:
+        assert (response.status, await response.json()) == (400, {"message": "Resource not found"})
+    assert await post("Wake-Up", config) == (400, {
+        "message": "Key malformed: invalid slug Wake-Up (try wake_up)"})
+    assert await post("turn_on", config) == (400, {"message": "Message malformed: A script's "
+                                                   "object_id must not be one of reload, toggle, "
+                                                   "turn_off, turn_on"})  # fmt: skip
+    assert await post("lazy", {"alias": "Lazy"}) == (400, {
+        "message": "Message malformed: required key not provided @ data['sequence']"})
+    assert await events() == []
+
+
+async def test_new_states_get_ha_default_exposure_as_they_are_added(
+        sim: SimulatedHA, session: aiohttp.ClientSession):  # fmt: skip
+    """Read off the real HA: POST /api/states of new state-only entities; the media player is
+    listed as exposed at once, the lock is not, and only state_changed events are fired."""
+    raw = await _connect(sim, session)
+    await raw.command("subscribe_events")
+    auth = {"Authorization": f"Bearer {sim.token}"}
+    for entity_id, state in (("media_player.probe_new", "idle"), ("lock.probe_new", "locked")):
+        async with session.post(f"{sim.url}/api/states/{entity_id}", headers=auth,
+                                json={"state": state}) as response:  # fmt: skip
+            assert response.status == 201
+    listed = (await raw.command("homeassistant/expose_entity/list"))["result"]["exposed_entities"]
+    assert listed.get("media_player.probe_new") == {"conversation": True}
+    assert "lock.probe_new" not in listed
+    assert _event_types(raw) == ["state_changed", "state_changed"]

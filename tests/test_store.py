@@ -1,14 +1,13 @@
 """The mirror's database tier, on SQLite and on PostgreSQL (the same tests on both).
 
-PostgreSQL comes from $TEST_DATABASE_URL (default: the local server, database `test`). When it
-cannot be reached its tests are skipped, except on CI (`CI=true`), where that is a failure.
-Each test writes under its own home_id and deletes it afterwards, so runs never collide.
+PostgreSQL: see `tests/support/databases.py` (skipped when unreachable, failed on CI); the
+`backend` fixture is in conftest. Each test writes under its own home_id and deletes it
+afterwards, so runs never collide.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import sqlite3
 import time
 import uuid
@@ -38,9 +37,8 @@ from data_api.settings import Settings
 from data_api.store import CONFIG_KEY, KINDS, Kind, Store, StoredKind, StoreError
 from data_api.store.migrate import VERSION_TABLE, include_name
 from data_api.store.schema import Base
+from tests.support.databases import PG_URL, database_unavailable
 
-PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
-ON_CI = os.environ.get("CI", "").strip().lower() == "true"
 SYNCED_AT = datetime(2025, 5, 1, 12, 30, 15, 123456, tzinfo=timezone.utc)
 
 # ---------------------------------------------------------------------------------------------
@@ -59,17 +57,9 @@ async def _open_store(backend: str, folder: Path, **options: Any) -> Store:
         await store.ping()
     except StoreError as exc:
         await store.close()
-        message = f"PostgreSQL not reachable at {store.database}: {exc}"
-        if ON_CI:
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
+        database_unavailable(f"PostgreSQL not reachable at {store.database}: {exc}")
     await store.migrate()
     return store
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
 
 
 @pytest.fixture

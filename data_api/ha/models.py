@@ -47,7 +47,10 @@ DEFAULT_EXPOSED_BINARY_SENSOR_CLASSES = frozenset(
     {"door", "garage_door", "lock", "motion", "opening", "presence", "window"}
 )
 DEFAULT_EXPOSED_SENSOR_CLASSES = frozenset(
-    {"aqi", "co", "co2", "humidity", "pm10", "pm25", "temperature", "volatile_organic_compounds"}
+    {
+        "aqi", "carbon_monoxide", "carbon_dioxide", "humidity", "pm10", "pm25", "temperature",
+        "volatile_organic_compounds",
+    }
 )
 
 

@@ -807,6 +807,8 @@ async def run_script(home: SimHome, entity_id: str, variables: dict[str, Any],
     call.write(entity_id, "on", last_triggered=iso(time.time()), current=1)
     try:
         for step in script["sequence"]:
+            if "action" not in step:
+                continue  # only service calls are simulated (no delays, conditions, ...)
             domain, service = step["action"].split(".", 1)
             data = {key: _fill(value, values) for key, value in step.get("data", {}).items()}
             target = {key: _fill(value, values) for key, value in step.get("target", {}).items()}

@@ -48,6 +48,43 @@ def default_exposed(entity_id: str, device_class: str | None, *, category: str |
     return False
 
 
+def registry_entry(entity_id: str, platform: str, unique_id: str, *, entry_uuid: str,
+                   created: float, modified: float | None = None,
+                   config_entry_id: str | None = None, device_id: str | None = None,
+                   disabled: bool = False, category: str | None = None,
+                   has_entity_name: bool = False, hidden: bool = False,
+                   labels: list[str] | None = None, name: str | None = None,
+                   exposed: bool | None = False, original_name: str | None = None,
+                   aliases: list[str] | None = None, capabilities: dict[str, Any] | None = None,
+                   original_device_class: str | None = None,
+                   original_icon: str | None = None) -> dict[str, Any]:  # fmt: skip
+    """An entity registry entry in `RegistryEntry.extended_dict` form (keys in HA's order).
+    `exposed=None`: no Assist choice stored yet (HA stores one when the state is added)."""
+    return {
+        "area_id": None, "categories": {}, "config_entry_id": config_entry_id,
+        "config_subentry_id": None, "created_at": created, "device_id": device_id,
+        "disabled_by": "integration" if disabled else None, "entity_category": category,
+        "entity_id": entity_id, "has_entity_name": has_entity_name,
+        "hidden_by": "user" if hidden else None, "icon": None, "id": entry_uuid,
+        "labels": labels or [], "modified_at": created if modified is None else modified,
+        "name": name, "options": {} if disabled or exposed is None else {"conversation": {
+            "should_expose": exposed}},
+        "original_name": original_name, "platform": platform,
+        "translation_key": None, "unique_id": unique_id,
+        "aliases": aliases or [], "capabilities": capabilities,
+        "device_class": None, "original_device_class": original_device_class,
+        "original_icon": original_icon,
+    }  # fmt: skip
+
+
+def script_fields(fields: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """A script's fields as HA's script config holds them: `required` and `advanced` filled in
+    (kept where given, else appended, as voluptuous fills defaults)."""
+    return {name: {**spec, "required": spec.get("required", False),
+                   "advanced": spec.get("advanced", False)}
+            for name, spec in fields.items()}  # fmt: skip
+
+
 METRIC_UNITS = {"length": "km", "accumulated_precipitation": "mm", "area": "m²", "mass": "g",
                 "pressure": "Pa", "temperature": "°C", "volume": "L", "wind_speed": "m/s"}
 US_UNITS = {"length": "mi", "accumulated_precipitation": "in", "area": "ft²", "mass": "lb",
@@ -246,23 +283,17 @@ class _Builder:
             self.legacy_exposure[entity_id] = exposed
             return entity_id
         created = self.tick()
-        entry_id = self.entry_ids.get(platform) if config_entry else None
-        self.entities[entity_id] = {
-            "area_id": None, "categories": {}, "config_entry_id": entry_id,
-            "config_subentry_id": None, "created_at": created, "device_id": device_id,
-            "disabled_by": "integration" if disabled else None, "entity_category": category,
-            "entity_id": entity_id, "has_entity_name": has_entity_name,
-            "hidden_by": "user" if hidden else None, "icon": None, "id": uuid_hex(self.rng),
-            "labels": [slugify(label) for label in labels],
-            "modified_at": self.tick() if name or aliases else created,
-            "name": name, "options": {} if disabled else {"conversation": {"should_expose":
-                                                                           exposed}},
-            "original_name": original_name, "platform": platform,
-            "translation_key": None, "unique_id": unique_id,
-            "aliases": list(aliases), "capabilities": built.capabilities,
-            "device_class": None, "original_device_class": built.device_class,
-            "original_icon": icon,
-        }  # fmt: skip
+        self.entities[entity_id] = registry_entry(
+            entity_id, platform, unique_id, entry_uuid=uuid_hex(self.rng), created=created,
+            modified=self.tick() if name or aliases else created,
+            config_entry_id=self.entry_ids.get(platform) if config_entry else None,
+            device_id=device_id, disabled=disabled, category=category,
+            has_entity_name=has_entity_name, hidden=hidden,
+            labels=[slugify(label) for label in labels], name=name, exposed=exposed,
+            original_name=original_name, aliases=list(aliases),
+            capabilities=built.capabilities, original_device_class=built.device_class,
+            original_icon=icon,
+        )  # fmt: skip
         return entity_id
 
     def _free_entity_id(self, domain: str, object_name: str) -> str:
@@ -575,13 +606,14 @@ class _Builder:
         for template in C.SCENES:
             targets: dict[str, dict[str, Any]] = {}
             for domain, room_name, state, attributes in template.targets:
-                areas = {r.area_id for r in self.rooms
-                         if room_name is None or r.template.name == room_name}  # fmt: skip
+                # A list in room order, not a set: the home must not depend on hash seeds.
+                areas = [r.area_id for r in self.rooms
+                         if room_name is None or r.template.name == room_name]  # fmt: skip
                 for entity_id in self._main_entities(domain, areas):
                     targets[entity_id] = {"state": state, "attributes": attributes}
             self._scene(template.name, template.icon, targets)
         for room in self.rooms:
-            lights = self._main_entities("light", {room.area_id})
+            lights = self._main_entities("light", [room.area_id])
             for name, brightness in C.ROOM_SCENES[: self.plan.room_scenes if lights else 0]:
                 targets = {light: {"state": "on", "attributes": {"brightness": brightness}}
                            for light in lights}  # fmt: skip
@@ -609,7 +641,7 @@ class _Builder:
             index.setdefault(area, []).append(entry["entity_id"])
         return index
 
-    def _main_entities(self, domain: str, areas: set[str]) -> list[str]:
+    def _main_entities(self, domain: str, areas: list[str]) -> list[str]:
         prefix = domain + "."
         return [entity_id for area in areas for entity_id in self._by_area.get(area, ())
                 if entity_id.startswith(prefix)]  # fmt: skip
@@ -623,11 +655,10 @@ class _Builder:
                 friendly_name=template.name, platform="script", unique_id=object_id,
                 icon=template.icon, config_entry=False,
             )  # fmt: skip
-            # HA's script config fills in `required` and `advanced` for every field.
-            fields = {name: {**spec, "required": spec.get("required", False), "advanced": False}
-                      for name, spec in template.fields.items()}  # fmt: skip
             self.scripts[entity_id] = {"name": template.name, "description": template.description,
-                                       "fields": fields, "sequence": list(template.sequence)}
+                                       "fields": script_fields(template.fields),
+                                       "sequence": list(template.sequence), "icon": template.icon,
+                                       "mode": "single"}  # fmt: skip
 
     def _automations(self) -> None:
         names = list(C.HOME_AUTOMATIONS)

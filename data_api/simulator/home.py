@@ -7,8 +7,10 @@ change, areas dropping a deleted floor), the derived events are fired first, the
 that caused them — the order a subscriber observes on a real HA 2025.4.4.
 
 Sources: helpers/{area,floor,label,device,entity}_registry.py, core.py `StateMachine.async_set
-_internal` (last_changed/last_updated/last_reported), helpers/entity.py (friendly_name from the
-registry and the device name), components/homeassistant/exposed_entities.py.
+_internal` (last_changed/last_updated/last_reported) and `ServiceRegistry` (service_registered/
+service_removed), core_config.py `Config.async_update` (core_config_updated), helpers/entity.py
+(friendly_name from the registry and the device name), components/script/__init__.py (a script's
+entity and service), components/homeassistant/exposed_entities.py.
 """
 
 from __future__ import annotations
@@ -21,11 +23,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from . import protocol as P
-from .generator import GeneratedHome, build_home, default_exposed
+from .generator import (METRIC_UNITS, US_UNITS, GeneratedHome, build_home, default_exposed,
+                        registry_entry, script_fields)
 from .history import History
 from .schema import valid_entity_id
-from .services import AnyService
-from .util import dumps, iso, slugify, ulid, unique_slug
+from .services import AnyService, DescribedService, script_service
+from .util import dumps, iso, slugify, ulid, unique_slug, uuid_hex
 
 Event = dict[str, Any]
 Listener = Callable[[Event], None]
@@ -157,6 +160,23 @@ class SimHome:
             self._services = {(spec.domain, spec.service): spec for spec in service_specs(self)}
         return self._services
 
+    def register_service(self, domain: str, service: str, description: dict[str, Any]) -> None:
+        """`ServiceRegistry.async_register` (+ `async_set_service_schema`): add or replace a
+        service described as `get_services` describes it; fires `service_registered`. Calls
+        are accepted with any data and change nothing."""
+        self._register(DescribedService(domain.lower(), service.lower(), description))
+
+    def _register(self, spec: AnyService) -> None:
+        self.service_index()[(spec.domain, spec.service)] = spec
+        self.fire("service_registered", {"domain": spec.domain, "service": spec.service})
+
+    def remove_service(self, domain: str, service: str) -> None:
+        """`ServiceRegistry.async_remove`: fires `service_removed`; an unknown service is
+        ignored (HA only logs a warning)."""
+        domain, service = domain.lower(), service.lower()
+        if self.service_index().pop((domain, service), None) is not None:
+            self.fire("service_removed", {"domain": domain, "service": service})
+
     def services(self) -> dict[str, dict[str, Any]]:
         """`get_services`: descriptions of every service of a domain present in the home."""
         descriptions: dict[str, dict[str, Any]] = {}
@@ -206,6 +226,8 @@ class SimHome:
         self.states[entity_id] = new
         self._state_json.pop(entity_id, None)
         self.history.record(new, now)
+        if old is None:
+            self._decide_exposure(entity_id)
         self.fire("state_changed", {"entity_id": entity_id, "old_state": old, "new_state": new},
                   context, at=now)  # fmt: skip
         return new
@@ -510,6 +532,16 @@ class SimHome:
             options["conversation"] = {**current, "should_expose": should_expose}
             self.update_entity(entity_id, options=options)
 
+    def _decide_exposure(self, entity_id: str) -> None:
+        """What conversation's state-added listener does (`async_should_expose`): an entity
+        without a stored Assist choice gets HA's default one — silently for a state-only
+        entity, through an entity registry update (fired before the state) for the others."""
+        entry = self.entities.get(entity_id)
+        if entry is None:
+            self.legacy_exposure.setdefault(entity_id, self.default_exposed(entity_id))
+        elif "should_expose" not in entry["options"].get("conversation", {}):
+            self.set_exposed([entity_id], self.default_exposed(entity_id))
+
     def default_exposed(self, entity_id: str) -> bool:
         entry = self.entities.get(entity_id)
         state = self.states.get(entity_id)
@@ -518,6 +550,84 @@ class SimHome:
             return default_exposed(entity_id, device_class)
         return default_exposed(entity_id, device_class, category=entry["entity_category"],
                                hidden=entry["hidden_by"] is not None)  # fmt: skip
+
+    # --- core config --------------------------------------------------------------------------
+
+    def update_config(self, **changes: Any) -> None:
+        """`config/core/update` after validation (core_config.py `Config.async_update`): the
+        config source becomes storage; `core_config_updated` carries the given fields."""
+        config = self.config
+        for key, value in changes.items():
+            if key == "unit_system":
+                config["unit_system"] = dict(US_UNITS if value == "us_customary" else METRIC_UNITS)
+            else:
+                config[key] = value
+        if "time_zone" in changes:
+            self.time_zone = ZoneInfo(changes["time_zone"])
+        config["config_source"] = "storage"
+        self.fire("core_config_updated", dict(changes))
+
+    # --- scripts (scripts.yaml, as the UI edits it) ---------------------------------------------
+
+    def save_script(self, object_id: str, config: dict[str, Any]) -> None:
+        """A validated script config written to scripts.yaml, then `script.reload`: a new script
+        gets a registry entry, its `script.<object_id>` service and a state, in that order; a
+        changed one loses its service and state and gets them again; an unchanged one stays."""
+        entity_id = f"script.{object_id}"
+        script = {"name": config.get("alias") or object_id,
+                  "description": config.get("description", ""),
+                  "fields": script_fields(config.get("fields") or {}),
+                  "sequence": list(config["sequence"]), "icon": config.get("icon"),
+                  "mode": config.get("mode", "single")}  # fmt: skip
+        if self.scripts.get(entity_id) == script:
+            return
+        last_triggered = None
+        if entity_id in self.scripts:  # reload removes the old entity first
+            last_triggered = (self.states.get(entity_id) or {}).get("attributes", {}).get(
+                "last_triggered")  # restored by the new entity (RestoreEntity)
+            self._remove_script_entity(entity_id)
+            self.remove_state(entity_id)
+        self.scripts[entity_id] = script
+        entry = self.entities.get(entity_id)
+        if entry is None:
+            now = time.time()
+            entry = registry_entry(entity_id, "script", object_id, entry_uuid=uuid_hex(),
+                                   created=now, original_name=script["name"],
+                                   original_icon=script["icon"], exposed=None)  # fmt: skip
+            self.entities[entity_id] = entry
+            self.fire("entity_registry_updated", {"action": "create", "entity_id": entity_id})
+        else:
+            self.update_entity(entity_id, original_name=script["name"],
+                               original_icon=script["icon"])  # fmt: skip
+        if entry["disabled_by"] is not None:  # a disabled entity is not added
+            return
+        self._register(script_service(object_id, entry["name"] or script["name"],
+                                      script["description"], script["fields"]))  # fmt: skip
+        attrs: dict[str, Any] = {"last_triggered": last_triggered, "mode": script["mode"],
+                                 "current": 0}  # fmt: skip
+        if script["mode"] in ("queued", "parallel"):
+            attrs["max"] = config.get("max", 10)
+        if icon := entry["icon"] or entry["original_icon"]:
+            attrs["icon"] = icon
+        attrs["friendly_name"] = self.friendly_name(entry)
+        self.set_state(entity_id, "off", attrs)
+
+    def delete_script(self, object_id: str) -> None:
+        """A script removed from scripts.yaml: its registry entry is removed, which removes
+        its service and state (HA does not reload here)."""
+        entity_id = f"script.{object_id}"
+        if self.scripts.pop(entity_id, None) is None:
+            raise P.NotFound("Resource not found")
+        self._remove_script_entity(entity_id)
+        if entity_id in self.entities:
+            self.remove_entity(entity_id)
+
+    def _remove_script_entity(self, entity_id: str) -> None:
+        """`ScriptEntity.async_will_remove_from_hass`: stop the script, remove its service."""
+        task = self.running_scripts.pop(entity_id, None)
+        if task is not None:
+            task.cancel()
+        self.remove_service("script", entity_id.split(".", 1)[1])
 
     # --- services -----------------------------------------------------------------------------
 

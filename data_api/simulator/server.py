@@ -4,7 +4,8 @@ a SimHome, with faults that tests and benchmarks can switch on at runtime.
 REST follows components/api/__init__.py and components/history/__init__.py: every route needs
 `Authorization: Bearer <token>` (else `401: Unauthorized` as text), `GET /api/services` is a
 list of {domain, services}, `POST /api/services/<domain>/<service>` answers the states its call
-changed (and `{changed_states, service_response}` with `?return_response`).
+changed (and `{changed_states, service_response}` with `?return_response`). Scripts are created,
+changed and deleted as HA's UI does it (components/config/script.py, view.py).
 """
 
 from __future__ import annotations
@@ -22,12 +23,42 @@ from typing import Any
 from aiohttp import web
 
 from . import protocol as P
+from . import schema as v
 from .home import SimHome, generate_home, new_context
 from .schema import valid_entity_id
-from .util import dumps
+from .util import dumps, slugify
 from .websocket import Connection
 
 _JSON = "application/json"
+
+# components/script/config.py: SCRIPT_ENTITY_SCHEMA (make_script_schema) and its field schema.
+_RESERVED_SCRIPT_IDS = ("reload", "toggle", "turn_off", "turn_on")
+_SCRIPT_FIELD = v.Schema((
+    v.optional("advanced", v.boolean), v.optional("default"),
+    v.optional("description", v.string), v.optional("example", v.string),
+    v.optional("name", v.string), v.optional("required", v.boolean),
+    v.optional("selector", v.dictionary),
+))  # fmt: skip
+
+
+def _script_fields(value: Any) -> dict[str, Any]:
+    fields = {}
+    for name, spec in v.dictionary(value).items():
+        try:
+            fields[str(name)] = _SCRIPT_FIELD(spec)
+        except v.Invalid as err:
+            raise v.Invalid(err.message, (name, *err.path)) from None
+    return fields
+
+
+_SCRIPT_CONFIG = v.Schema((
+    v.optional("alias", v.string), v.optional("trace", v.dictionary),
+    v.optional("icon", v.string), v.required("sequence", v.list_of(v.dictionary, coerce=True)),
+    v.optional("description", v.string), v.optional("variables", v.dictionary),
+    v.optional("fields", _script_fields),
+    v.optional("mode", v.one_of(["single", "restart", "queued", "parallel"])),
+    v.optional("max", v.number(2, integer=True)), v.optional("max_exceeded", v.string),
+))  # fmt: skip
 
 
 class SimulatedHA:
@@ -86,6 +117,8 @@ class SimulatedHA:
         app.router.add_post("/api/events/{event_type}", self._api_fire_event)
         app.router.add_get("/api/history/period", self._api_history)
         app.router.add_get("/api/history/period/{datetime}", self._api_history)
+        app.router.add_post("/api/config/script/config/{key}", self._api_save_script)
+        app.router.add_delete("/api/config/script/config/{key}", self._api_delete_script)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
@@ -144,6 +177,8 @@ class SimulatedHA:
         """Serialise once, queue to each subscriber; queues never block (HA's design)."""
         body: bytes | None = None
         event_type = event["event_type"]
+        if event_type in ("service_registered", "service_removed"):
+            self._services_json = None
         for (_, sub_id), (conn, wanted_type) in list(self._event_subs.items()):
             if wanted_type == "*" or wanted_type == event_type:
                 body = body or P.event_body(event)
@@ -278,6 +313,33 @@ class SimulatedHA:
             return self._message("Event data should be a JSON object", 400)
         self.home.fire(event_type, data, new_context(self.home.user_id))
         return self._message(f"Event {event_type} fired.")
+
+    async def _api_save_script(self, request: web.Request) -> web.Response:
+        """components/config/view.py `EditKeyBasedConfigView.post` with the script validator.
+        HA answers first and reloads in a task; here the reload is done before answering."""
+        try:
+            data = await request.json()
+        except ValueError:
+            return self._message("Invalid JSON specified", 400)
+        key = request.match_info["key"]
+        if slugify(key) != key:
+            return self._message(f"Key malformed: invalid slug {key} (try {slugify(key)})", 400)
+        try:
+            if key in _RESERVED_SCRIPT_IDS:
+                raise v.Invalid("A script's object_id must not be one of "
+                                + ", ".join(sorted(_RESERVED_SCRIPT_IDS)))  # fmt: skip
+            config = _SCRIPT_CONFIG(data)
+        except v.Invalid as err:
+            return self._message(f"Message malformed: {err}", 400)
+        self.home.save_script(key, config)
+        return self._json({"result": "ok"})
+
+    async def _api_delete_script(self, request: web.Request) -> web.Response:
+        try:
+            self.home.delete_script(request.match_info["key"])
+        except P.NotFound as err:
+            return self._message(err.message, 400)  # sic: HA answers 400 here
+        return self._json({"result": "ok"})
 
     async def _api_history(self, request: web.Request) -> web.Response:
         """GET /api/history/period[/<start>]?filter_entity_id=a,b&end_time=&minimal_response

@@ -582,37 +582,38 @@ def notify_service(service: str, who: str) -> ServiceSpec:
 
 
 def script_service(object_id: str, name: str, description: str, fields: dict[str, Any],
-                   ) -> _ScriptService:  # fmt: skip
+                   ) -> DescribedService:  # fmt: skip
     """`script.<object_id>`: described by the script's own fields, any data accepted (HA's
     SCRIPT_SERVICE_SCHEMA is `vol.Schema(dict)`), response optional."""
-    return _ScriptService(object_id, name, description, fields)
+    return DescribedService("script", object_id, {"name": name, "description": description,
+                                                  "fields": fields,
+                                                  "response": {"optional": True}})  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
-class _ScriptService:
-    object_id: str
-    name: str
-    description: str
-    fields: dict[str, Any]
-    domain: str = "script"
-    response: Response = "optional"
+class DescribedService:
+    """A service known only by its `get_services` description: a script's own service, or one
+    registered at runtime (`SimHome.register_service`). Any data is accepted (HA registers
+    these without a schema, or with `vol.Schema(dict)`) and a call changes nothing."""
+
+    domain: str
+    service: str
+    description: dict[str, Any]
     target: bool = False
     features: tuple[int, ...] | None = None
 
     @property
-    def service(self) -> str:
-        return self.object_id
+    def response(self) -> Response:
+        spec = self.description.get("response")
+        if spec is None:
+            return "none"
+        return "optional" if spec.get("optional") else "only"
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         return v.mapping(data)
 
     def describe(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "description": self.description,
-            "fields": self.fields,
-            "response": {"optional": True},
-        }
+        return self.description
 
 
-AnyService = ServiceSpec | _ScriptService
+AnyService = ServiceSpec | DescribedService

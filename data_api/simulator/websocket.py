@@ -2,7 +2,7 @@
 coalesces frames, subscriptions, and every command the simulator answers.
 
 Behaviour follows HA 2025.4.4 components/websocket_api (http.py, connection.py, commands.py,
-auth.py) and components/config/*_registry.py, homeassistant/exposed_entities.py:
+auth.py), components/config/{core,*_registry}.py, homeassistant/exposed_entities.py:
 - `auth_required` -> `auth` within 10 s -> `auth_ok` | `auth_invalid` and close;
 - ids must increase (`id_reuse`), an unknown type is `unknown_command` (and does not advance
   the id); malformed messages are `invalid_format`, commands without arguments refuse extra
@@ -16,10 +16,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import WSMsgType, web
 
@@ -392,6 +395,91 @@ async def _call_service(conn: Connection, msg: dict[str, Any]) -> None:
     if msg["return_response"]:
         result["response"] = response
     conn.send_result(msg["id"], result)
+
+
+# --- core config (components/config/core.py) -------------------------------------------------
+
+
+def _checked(check: Callable[[Any], bool], message: str, validator: v.Validator = v.any_value,
+             ) -> v.Validator:  # fmt: skip
+    """`vol.All(..., msg=message)` / `vol.In(..., msg=message)`: one message for any failure."""
+
+    def validate(value: Any) -> Any:
+        try:
+            value = validator(value)
+        except v.Invalid:
+            raise v.Invalid(message) from None
+        if not check(value):
+            raise v.Invalid(message)
+        return value
+
+    return validate
+
+
+def _time_zone(value: Any) -> bool:
+    try:
+        ZoneInfo(value)
+    except (ValueError, TypeError, ZoneInfoNotFoundError):
+        return False
+    return True
+
+
+def _unit_system(value: Any) -> str:
+    """unit_system.validate_unit_system: lower-cased, the old `imperial` is us_customary."""
+    value = str(value).lower()
+    value = "us_customary" if value == "imperial" else value
+    if value not in ("metric", "us_customary"):
+        raise v.Invalid("not a valid value")
+    return value
+
+
+def _url_no_path(value: Any) -> Any:
+    if value is None:
+        return None
+    url = urlparse(v.strict_string(value))
+    if url.scheme not in ("http", "https") or not url.netloc:
+        raise v.Invalid("invalid url")
+    if url.path not in ("", "/"):
+        raise v.Invalid("url is not allowed to have a path component")
+    return value
+
+
+def _exact_int(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise v.Invalid("expected int")
+    return value
+
+
+# The lists HA checks against (generated/countries.py, currencies.py, languages.py) are only
+# matched by shape here.
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
+@command("config/core/update",
+         v.optional("country", _checked(lambda x: isinstance(x, str) and bool(_COUNTRY.match(x)),
+                                        "invalid ISO 3166 formatted country")),
+         v.optional("currency", _checked(lambda x: isinstance(x, str) and bool(_CURRENCY.match(x)),
+                                         "invalid ISO 4217 formatted currency")),
+         v.optional("elevation", _exact_int),
+         v.optional("external_url", _url_no_path), v.optional("internal_url", _url_no_path),
+         v.optional("language", _checked(lambda x: isinstance(x, str) and bool(_LANGUAGE.match(x)),
+                                         "invalid RFC 5646 formatted language")),
+         v.optional("latitude", _checked(lambda x: -90 <= x <= 90, "invalid latitude",
+                                         v.number())),
+         v.optional("location_name", v.strict_string),
+         v.optional("longitude", _checked(lambda x: -180 <= x <= 180, "invalid longitude",
+                                          v.number())),
+         v.optional("radius", v.number(0, integer=True)),
+         v.optional("time_zone", _checked(_time_zone, "Invalid time zone passed in. Valid options "
+                                          "can be found here: http://en.wikipedia.org/wiki/"
+                                          "List_of_tz_database_time_zones")),
+         v.optional("update_units", v.strict_bool),
+         v.optional("unit_system", _unit_system))  # fmt: skip
+def _core_update(conn: Connection, msg: dict[str, Any]) -> None:
+    conn.home.update_config(**_fields(msg, "update_units"))
+    conn.send_result(msg["id"])
 
 
 # --- registries -------------------------------------------------------------------------------

@@ -41,7 +41,9 @@ def create_engine(
     pool_pre_ping: bool,
     busy_timeout: float,
     connect_timeout: float,
+    application_name: str = "ha-agent-mirror",
 ) -> AsyncEngine:
+    """`application_name` tells the services apart in PostgreSQL's `pg_stat_activity`."""
     url = make_url(database_url)
     backend = url.get_backend_name()
     if backend == "sqlite":
@@ -57,7 +59,7 @@ def create_engine(
             connect_args={
                 "timeout": connect_timeout,  # asyncpg waits 60 s for a silent host otherwise
                 "server_settings": {
-                    "application_name": "ha-agent-mirror",
+                    "application_name": application_name,
                     "lock_timeout": str(int(busy_timeout * 1000)),
                 },
             },
@@ -101,6 +103,9 @@ def _sqlite_engine(
             if not memory:
                 cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
+            # SQLite ignores foreign keys unless asked, per connection; the agent's history
+            # relies on ON DELETE CASCADE (the mirror's tables have none, so are unaffected).
+            cursor.execute("PRAGMA foreign_keys = ON")
         finally:
             cursor.close()
 

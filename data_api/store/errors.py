@@ -6,7 +6,10 @@ message fit to log or show: what failed, which database (password hidden), and w
 
 from __future__ import annotations
 
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 # PostgreSQL SQLSTATEs meaning "another transaction holds what we need".
@@ -37,6 +40,15 @@ def translate(exc: BaseException, action: str, database: str, secrets: tuple[str
         "error": "failed",
     }[reason]
     return StoreError(f"{action}: database {database} {what}: {detail}", reason=reason)
+
+
+@asynccontextmanager
+async def guard(action: str, database: str, secrets: tuple[str, ...] = ()) -> AsyncIterator[None]:
+    """Turn any database failure inside into one `StoreError` naming the action and database."""
+    try:
+        yield
+    except (SQLAlchemyError, OSError, TimeoutError) as exc:
+        raise translate(exc, action, database, secrets) from exc
 
 
 def _detail(exc: BaseException) -> str:

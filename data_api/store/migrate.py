@@ -1,25 +1,32 @@
-"""Alembic, configured in code: the mirror's migration chain and how it is applied.
+"""Alembic, configured in code: the mirror's migration chain and how any chain is applied.
 
 No `alembic.ini`: the script location is a package resource, so migrations work from an
 installed wheel as well as from a checkout. The version table is the mirror's own, because the
-agent keeps a separate migration chain in the same database.
+agent keeps a separate migration chain (`ha_agent.history:migrations`, its own version table)
+in the same database; both run through the functions here, under the same locks.
 
 For a new revision during development::
 
     from alembic import command
     from data_api.store.migrate import alembic_config
     command.revision(alembic_config("sqlite+aiosqlite:///./data/dev.db"), "what changed", autogenerate=True)
+
+(the agent's chain: add `script_location="ha_agent.history:migrations"`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import weakref
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from alembic import command
+from alembic import command, context
 from alembic.config import Config
+from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
 SCRIPT_LOCATION = "data_api.store:migrations"
 VERSION_TABLE = "alembic_version_mirror"
@@ -47,14 +54,27 @@ def migration_lock() -> asyncio.Lock:
     return lock
 
 
-def include_name(name: str | None, type_: str, _parent: Any) -> bool:
-    """Autogenerate looks at the mirror's tables only, never proposing to drop the agent's."""
-    return type_ != "table" or (name or "").startswith(TABLE_PREFIX)
+IncludeName = Callable[[str | None, str, Any], bool]
 
 
-def alembic_config(url: str | None = None, connection: Connection | None = None) -> Config:
+def tables_prefixed(prefix: str) -> IncludeName:
+    """An autogenerate filter seeing only one chain's tables (by their name prefix), so it never
+    proposes to drop the tables of the other chain sharing the database."""
+
+    def include(name: str | None, type_: str, _parent: Any) -> bool:
+        return type_ != "table" or (name or "").startswith(prefix)
+
+    return include
+
+
+include_name = tables_prefixed(TABLE_PREFIX)
+
+
+def alembic_config(
+    url: str | None = None, connection: Connection | None = None, *, script_location: str = SCRIPT_LOCATION
+) -> Config:
     config = Config()
-    config.set_main_option("script_location", SCRIPT_LOCATION)
+    config.set_main_option("script_location", script_location)
     if url is not None:
         config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))  # ConfigParser escaping
     if connection is not None:
@@ -62,6 +82,56 @@ def alembic_config(url: str | None = None, connection: Connection | None = None)
     return config
 
 
-def upgrade(connection: Connection) -> None:
-    """Apply every pending migration on `connection` (sync side of an async connection)."""
-    command.upgrade(alembic_config(connection=connection), "head")
+def upgrade(connection: Connection, script_location: str = SCRIPT_LOCATION) -> None:
+    """Apply every pending migration of a chain on `connection` (sync side of an async
+    connection). Callers hold `migration_lock()` around it."""
+    command.upgrade(alembic_config(connection=connection, script_location=script_location), "head")
+
+
+def run_env(*, target_metadata: MetaData | Sequence[MetaData], version_table: str, include_name: IncludeName) -> None:
+    """The whole of a chain's `env.py`: each chain names its models (one MetaData, or several
+    when modules share a chain), its version table and its autogenerate filter.
+
+    `upgrade()` hands over an open connection (in its transaction) through
+    `config.attributes["connection"]`; tooling may instead set `sqlalchemy.url`, and then an
+    async engine is made here for the run. On PostgreSQL every chain takes the same advisory
+    lock, so migrators in different processes run one at a time.
+    """
+
+    def run(connection: Connection) -> None:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            version_table=version_table,
+            include_name=include_name,
+        )
+        with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # Held to the end of the transaction: a second migrator waits, then finds it done.
+                connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{PG_MIGRATION_LOCK_TIMEOUT}'")
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_MIGRATION_LOCK})")
+            context.run_migrations()
+
+    async def run_with_url(url: str) -> None:
+        engine = create_async_engine(url, poolclass=NullPool)
+        try:
+            async with engine.connect() as connection:
+                await connection.run_sync(run)
+                await connection.commit()
+        finally:
+            await engine.dispose()
+
+    config = context.config
+    if context.is_offline_mode():
+        context.configure(
+            url=config.get_main_option("sqlalchemy.url"),
+            target_metadata=target_metadata,
+            version_table=version_table,
+            literal_binds=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+    elif (shared := config.attributes.get("connection")) is not None:
+        run(shared)
+    else:
+        asyncio.run(run_with_url(config.get_main_option("sqlalchemy.url") or ""))

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -36,14 +36,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from data_api.ha.models import Entity
 
 from . import migrate as _migrate
 from .engine import WRITE_OPTION, create_engine
-from .errors import translate
+from .errors import guard
 from .kinds import CONFIG_KEY, KINDS, Kind, KindSpec, spec_for
 from .schema import EntityRow, ItemLabelRow, SyncStateRow, table_of
 
@@ -377,10 +376,6 @@ class Store:
         return statement.on_conflict_do_update(index_elements=list(_SYNC_STATE.primary_key.columns), set_=updates)
 
     # --- errors ---------------------------------------------------------------------------
-    @asynccontextmanager
-    async def _guard(self, action: str) -> AsyncIterator[None]:
+    def _guard(self, action: str) -> AbstractAsyncContextManager[None]:
         """Turn any database failure into one `StoreError` naming the action and the database."""
-        try:
-            yield
-        except (SQLAlchemyError, OSError, TimeoutError) as exc:
-            raise translate(exc, action, self.database, self._secrets) from exc
+        return guard(action, self.database, self._secrets)

@@ -46,6 +46,7 @@ _REGISTRY_EVENTS = {
     "device_registry_updated": "devices",
 }
 _SERVICE_EVENT_DEBOUNCE = 0.25  # integrations register services in bursts at HA start
+_EXPOSURE_REFRESH_DEBOUNCE = 0.05  # new entities come in bursts too (an integration loading)
 _INITIAL_SYNC_WAIT = 30.0
 
 
@@ -85,7 +86,8 @@ class Mirror:
         self._initial_sync: asyncio.Future[None] = asyncio.Future()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._resyncing: set[str] = set()
-        self._services_refresh: asyncio.TimerHandle | None = None
+        self._debounced: dict[str, asyncio.TimerHandle] = {}  # pending refreshes by name
+        self._unlisted_new: set[str] = set()  # new state-only entities HA's list did not name
         self._connector: asyncio.Task[None] | None = None
         self.last_sync: datetime | None = None
         self._in_sync = False  # True from a completed full sync until the connection drops
@@ -106,8 +108,8 @@ class Mirror:
     async def stop(self) -> None:
         if self._connector:
             self._connector.cancel()
-        if self._services_refresh:
-            self._services_refresh.cancel()
+        for timer in self._debounced.values():
+            timer.cancel()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, *(t for t in [self._connector] if t), return_exceptions=True)
@@ -328,7 +330,7 @@ class Mirror:
         elif event_type in _REGISTRY_EVENTS:
             await self.resync(_REGISTRY_EVENTS[event_type])
         elif event_type in ("service_registered", "service_removed"):
-            self._schedule_services_refresh()
+            self._debounce("services", _SERVICE_EVENT_DEBOUNCE, lambda: self.resync("services"))
         elif event_type == "core_config_updated":
             await self.resync("config")
         else:
@@ -354,6 +356,16 @@ class Mirror:
             return
         devices, areas = await self._devices_and_areas()
         self._put_entity(entities, self._build(state, devices, areas))
+        if old is None and entity_id not in self._registry and entity_id not in self._exposed:
+            # HA stores its default Assist choice for a new state-only entity as the state is
+            # added, and fires no event for it: re-read HA's list.
+            self._unlisted_new.add(entity_id)
+            self._debounce("exposure", _EXPOSURE_REFRESH_DEBOUNCE, self._refresh_exposure)
+
+    async def _refresh_exposure(self) -> None:
+        entity_ids, self._unlisted_new = self._unlisted_new, set()
+        self._exposed = await self.client.fetch_exposed()
+        await self._rebuild_entities(entity_ids)
 
     async def _on_entity_registry_updated(self, data: dict[str, Any]) -> None:
         entity_id = data.get("entity_id")
@@ -391,13 +403,12 @@ class Mirror:
         else:
             self._registry.pop(entity_id, None)
 
-    def _schedule_services_refresh(self) -> None:
-        if self._services_refresh is not None:
-            self._services_refresh.cancel()
+    def _debounce(self, name: str, delay: float, refresh: Callable[[], Any]) -> None:
+        """Run `refresh()` once, `delay` after the last of a burst of calls with this name."""
+        if (timer := self._debounced.get(name)) is not None:
+            timer.cancel()
         loop = asyncio.get_running_loop()
-        self._services_refresh = loop.call_later(
-            _SERVICE_EVENT_DEBOUNCE, lambda: self._spawn(self.resync("services"))
-        )
+        self._debounced[name] = loop.call_later(delay, lambda: self._spawn(refresh()))
 
 
 def _with_state(entity: Entity, state: State) -> Entity:
