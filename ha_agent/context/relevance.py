@@ -23,7 +23,7 @@ _STOP = frozenset(
     "for with off up down all any be do does can you i".split()
 )
 # Words that imply a domain, for requests that name no entity ("make it warmer").
-_DOMAIN_WORDS: dict[str, tuple[str, ...]] = {
+DOMAIN_WORDS: dict[str, tuple[str, ...]] = {
     "light": ("light", "lights", "lamp", "lamps", "bright", "brightness", "dim", "dimmer"),
     "climate": ("heating", "heat", "thermostat", "warm", "warmer", "cold", "colder", "cool", "temperature", "ac"),
     "sensor": ("temperature", "humidity", "degrees", "hot", "cold"),
@@ -90,7 +90,7 @@ class RelevanceIndex:
             ids = self.by_word.get(word, ())
             # A word many entities share ("lights" in a 5,000-entity home) says little.
             add(ids, 4 * min(1.0, _COMMON / max(1, len(ids))))
-        implied = {d for d, cues in _DOMAIN_WORDS.items() if said.intersection(cues)}
+        implied = {d for d, cues in DOMAIN_WORDS.items() if said.intersection(cues)}
         for domain in implied:
             # Domain words alone would list every light of a large home: they only rank up
             # entities that something else (an area, a name) already made candidates, unless

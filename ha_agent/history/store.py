@@ -1,0 +1,254 @@
+"""Conversations and their messages in the database, each message's token count stored with it.
+
+Counting tokens is the expensive part of assembling a history (tens of microseconds per
+message); it happens once, in `append`, before the write transaction opens. Loads and window
+selection read the stored counts and never tokenize again.
+
+Writes: `append` is one transaction of two statements whatever the batch size (bump the
+conversation's counter, one bulk insert); `delete` and `purge_older_than` are one statement
+each (messages go by ON DELETE CASCADE). Reads: `load` is one ordered query on the
+(conversation_id, seq) index. See `schema.py` for why order is a sequence number.
+
+One process shares the mirror's engine (`ConversationStore(store.engine)`); a separate agent
+process makes its own with `from_settings`. Database failures raise the mirror's `StoreError`,
+so callers have one error to catch for the database tier.
+
+A turn, as the agent should store it: the user's message alone, before the model is called
+(nothing is lost if the model or the process fails); then each assistant message with tool
+calls together with their results in one `append` (one transaction: never calls without
+results); then the answer. `append` returns the stored messages, so a turn can extend the list
+it loaded instead of loading again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from data_api.store import migrate as store_migrate
+from data_api.store.engine import WRITE_OPTION, create_engine
+from data_api.store.errors import guard
+
+from .messages import (
+    Conversation,
+    ConversationNotFound,
+    StoredMessage,
+    check_message,
+    count_message_tokens,
+)
+from .migrate import SCRIPT_LOCATION
+from .schema import conversations, messages
+
+if TYPE_CHECKING:
+    from data_api.settings import Settings
+
+_C = conversations.c
+_M = messages.c
+# In StoredMessage's field order, so a row becomes a message without per-field work.
+_MESSAGE_COLUMNS = (
+    _M.id,
+    _M.conversation_id,
+    _M.seq,
+    _M.role,
+    _M.content,
+    _M.tool_calls,
+    _M.tool_call_id,
+    _M.name,
+    _M.token_count,
+    _M.created_at,
+    _M.meta,
+)
+_CONVERSATION_COLUMNS = (_C.id, _C.home_id, _C.title, _C.created_at, _C.updated_at, _C.last_seq)
+_MESSAGES_IN_ORDER = select(*_MESSAGE_COLUMNS).order_by(_M.seq)  # narrowed to one conversation per use
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class ConversationStore:
+    """The agent's conversations, in the mirror's database (SQLite or PostgreSQL)."""
+
+    def __init__(self, engine: AsyncEngine, *, owns_engine: bool = False) -> None:
+        """`owns_engine`: `close()` disposes of the engine (not when it is shared)."""
+        self._engine = engine
+        self._owns_engine = owns_engine
+        # Same pool; its connections begin write transactions (SQLite: BEGIN IMMEDIATE, so two
+        # appenders queue on the lock instead of one failing to upgrade a read lock).
+        self._writer = engine.execution_options(**{WRITE_OPTION: True})
+        url = engine.url
+        self.database = url.render_as_string(hide_password=True)  # fit for logs and errors
+        self._secrets = (str(url.password),) if url.password else ()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ConversationStore:
+        """A store with its own engine, for an agent process that does not host the mirror."""
+        engine = create_engine(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            pool_recycle=settings.db_pool_recycle,
+            pool_timeout=settings.db_pool_timeout,
+            pool_pre_ping=settings.db_pool_pre_ping,
+            busy_timeout=5.0,
+            connect_timeout=10.0,
+            application_name="ha-agent-history",
+        )
+        return cls(engine, owns_engine=True)
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
+    def __repr__(self) -> str:
+        return f"ConversationStore({self.database!r})"
+
+    # --- lifecycle ------------------------------------------------------------------------
+    async def migrate(self) -> None:
+        """Bring the history schema to its newest migration (idempotent; safe concurrently,
+        also with the mirror's chain: both take the same locks)."""
+        async with (
+            store_migrate.migration_lock(),
+            self._guard("migrating the history schema"),
+            self._writer.begin() as conn,
+        ):
+            await conn.run_sync(store_migrate.upgrade, SCRIPT_LOCATION)
+
+    async def close(self) -> None:
+        if self._owns_engine:
+            await self._engine.dispose()
+
+    # --- writes ---------------------------------------------------------------------------
+    async def create(self, home_id: str, title: str | None = None) -> str:
+        """A new, empty conversation of `home_id`; returns its id."""
+        conversation_id = uuid.uuid4().hex
+        now = _now()
+        row = {
+            "id": conversation_id,
+            "home_id": home_id,
+            "title": title,
+            "created_at": now,
+            "updated_at": now,
+            "last_seq": 0,
+        }
+        async with self._guard(f"creating a conversation of home {home_id!r}"), self._writer.begin() as conn:
+            await conn.execute(insert(conversations), row)
+        return conversation_id
+
+    async def append(
+        self, conversation_id: str, new_messages: Sequence[Mapping[str, Any]], model: str
+    ) -> list[StoredMessage]:
+        """Store messages at the end of a conversation, in order, all or none.
+
+        Each message's token count is computed here, once, with `model`'s tokenizer. Raises
+        `InvalidMessage` for a malformed message (nothing stored) and `ConversationNotFound`.
+        """
+        for position, message in enumerate(new_messages):
+            check_message(message, position)
+        if not new_messages:
+            return []
+        # Counted before the transaction: the conversation's row lock is then held only for
+        # the two statements, not for the tokenizer.
+        counts = [count_message_tokens(message, model) for message in new_messages]
+        now = _now()
+        bump = (
+            update(conversations)
+            .where(_C.id == conversation_id)
+            .values(last_seq=_C.last_seq + len(new_messages), updated_at=now)
+            .returning(_C.last_seq)
+        )
+        async with self._guard(f"appending to conversation {conversation_id!r}"), self._writer.begin() as conn:
+            last_seq = (await conn.execute(bump)).scalar_one_or_none()
+            if last_seq is None:
+                raise ConversationNotFound(conversation_id)
+            first_seq = last_seq - len(new_messages) + 1
+            stored = [
+                StoredMessage(
+                    id=uuid.uuid4().hex,
+                    conversation_id=conversation_id,
+                    seq=first_seq + offset,
+                    role=message["role"],
+                    content=message.get("content"),
+                    tool_calls=message.get("tool_calls"),
+                    tool_call_id=message.get("tool_call_id"),
+                    name=message.get("name"),
+                    token_count=count,
+                    created_at=now,
+                    meta=dict(meta) if (meta := message.get("meta")) is not None else None,
+                )
+                for offset, (message, count) in enumerate(zip(new_messages, counts, strict=True))
+            ]
+            await conn.execute(insert(messages), [_message_row(message) for message in stored])
+        return stored
+
+    async def delete(self, conversation_id: str) -> bool:
+        """Delete a conversation and its messages (one statement); False if there was none."""
+        statement = delete(conversations).where(_C.id == conversation_id)
+        async with self._guard(f"deleting conversation {conversation_id!r}"), self._writer.begin() as conn:
+            return bool((await conn.execute(statement)).rowcount)
+
+    async def purge_older_than(self, days: float) -> int:
+        """Delete conversations idle (no message appended) for more than `days`, in one
+        statement; returns how many. `days` <= 0 keeps everything, as the retention setting's
+        0 means "forever"."""
+        if days <= 0:
+            return 0
+        statement = delete(conversations).where(_C.updated_at < _now() - timedelta(days=days))
+        async with self._guard(f"purging conversations older than {days} days"), self._writer.begin() as conn:
+            return int((await conn.execute(statement)).rowcount)
+
+    # --- reads ----------------------------------------------------------------------------
+    async def exists(self, conversation_id: str) -> bool:
+        query = select(_C.id).where(_C.id == conversation_id)
+        async with self._guard(f"looking up conversation {conversation_id!r}"), self._engine.connect() as conn:
+            return (await conn.execute(query)).first() is not None
+
+    async def load(self, conversation_id: str) -> list[StoredMessage]:
+        """The conversation's messages in order (empty for an unknown id); one query."""
+        async with self._guard(f"loading conversation {conversation_id!r}"), self._engine.connect() as conn:
+            rows = (await conn.execute(_MESSAGES_IN_ORDER.where(_M.conversation_id == conversation_id))).all()
+        return [StoredMessage(*row) for row in rows]
+
+    async def get(self, conversation_id: str) -> Conversation | None:
+        """The conversation with its messages, or None."""
+        query = select(*_CONVERSATION_COLUMNS).where(_C.id == conversation_id)
+        async with (
+            self._guard(f"reading conversation {conversation_id!r}"),
+            self._engine.begin() as conn,  # one transaction: on SQLite, one snapshot for both
+        ):
+            row = (await conn.execute(query)).first()
+            if row is None:
+                return None
+            rows = (await conn.execute(_MESSAGES_IN_ORDER.where(_M.conversation_id == conversation_id))).all()
+        found = tuple(StoredMessage(*message_row) for message_row in rows)
+        # The count is that of the messages read: on PostgreSQL an append may commit between
+        # the two queries, and the counter would then be ahead of them.
+        return Conversation(*row[:-1], message_count=len(found), messages=found)
+
+    async def list_recent(self, home_id: str, limit: int = 20) -> list[Conversation]:
+        """A home's conversations, most recently active first, without their messages."""
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, not {limit}")
+        query = (
+            select(*_CONVERSATION_COLUMNS)
+            .where(_C.home_id == home_id)
+            .order_by(_C.updated_at.desc(), _C.id.desc())
+            .limit(limit)
+        )
+        async with self._guard(f"listing conversations of home {home_id!r}"), self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [Conversation(*row) for row in rows]
+
+    # --- helpers --------------------------------------------------------------------------
+    def _guard(self, action: str) -> AbstractAsyncContextManager[None]:
+        return guard(action, self.database, self._secrets)
+
+
+def _message_row(message: StoredMessage) -> dict[str, Any]:
+    return {column.name: getattr(message, column.name) for column in _MESSAGE_COLUMNS}

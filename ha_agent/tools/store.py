@@ -1,0 +1,157 @@
+"""The tools' rows in the database: the audit trail and pending confirmations.
+
+It shares the engine of the conversation store (one pool per process). The audit of a turn is
+one bulk insert after its calls have run; a pending action is taken with one
+`DELETE .. RETURNING`, so two replicas answering the same "yes" cannot both run it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from data_api.store import migrate as store_migrate
+from data_api.store.engine import WRITE_OPTION
+from data_api.store.errors import guard
+from ha_agent.history.migrate import SCRIPT_LOCATION
+
+from .schema import audit, pending_actions
+
+MAX_AUDIT_LIMIT = 1000
+_A = audit.c
+_P = pending_actions.c
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    conversation_id: str
+    tool: str
+    arguments: Any  # the parsed arguments, or {"raw": text}
+    result: Any
+    error: str | None
+    duration_ms: float
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PendingAction:
+    conversation_id: str
+    action: dict[str, Any]
+    created_at: datetime
+    expires_at: datetime
+
+    def expired(self, now: datetime | None = None) -> bool:
+        return (now or utcnow()) >= self.expires_at
+
+
+class ToolStore:
+    """Audit rows and pending confirmations, on an engine the agent owns (not closed here)."""
+
+    def __init__(self, engine: AsyncEngine, *, home_id: str = "default") -> None:
+        self._engine = engine
+        self._writer = engine.execution_options(**{WRITE_OPTION: True})
+        self.home_id = home_id
+        url = engine.url
+        self.database = url.render_as_string(hide_password=True)  # fit for logs and errors
+        self._secrets = (str(url.password),) if url.password else ()
+
+    def __repr__(self) -> str:
+        return f"ToolStore({self.database!r})"
+
+    def _guard(self, action: str) -> Any:
+        return guard(action, self.database, self._secrets)
+
+    async def migrate(self) -> None:
+        """The agent's chain (history and tools tables); the same as the history store's."""
+        async with (
+            store_migrate.migration_lock(),
+            self._guard("migrating the agent schema"),
+            self._writer.begin() as conn,
+        ):
+            await conn.run_sync(store_migrate.upgrade, SCRIPT_LOCATION)
+
+    # --- audit ----------------------------------------------------------------------------
+    async def add_audit(self, entries: Sequence[AuditEntry]) -> None:
+        if not entries:
+            return
+        rows = [
+            {
+                "home_id": self.home_id,
+                "conversation_id": e.conversation_id,
+                "tool": e.tool[:64],
+                "arguments": e.arguments,
+                "result": e.result,
+                "error": e.error,
+                "created_at": e.created_at,
+                "duration_ms": round(e.duration_ms, 3),
+            }
+            for e in entries
+        ]
+        async with self._guard("writing the tool audit"), self._writer.begin() as conn:
+            await conn.execute(insert(audit), rows)
+
+    async def list_audit(self, limit: int = 100, conversation_id: str | None = None) -> list[dict[str, Any]]:
+        """Newest first; `limit` is clamped to 1..1000."""
+        limit = max(1, min(int(limit), MAX_AUDIT_LIMIT))
+        query = select(_A.id, _A.conversation_id, _A.tool, _A.arguments, _A.result, _A.error,
+                       _A.created_at, _A.duration_ms).where(_A.home_id == self.home_id)  # fmt: skip
+        if conversation_id is not None:
+            query = query.where(_A.conversation_id == conversation_id)
+        query = query.order_by(_A.created_at.desc(), _A.id.desc()).limit(limit)
+        async with self._guard("reading the tool audit"), self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [
+            {
+                "id": row.id,
+                "conversation_id": row.conversation_id,
+                "tool": row.tool,
+                "arguments": row.arguments,
+                "result": row.result,
+                "error": row.error,
+                "created_at": row.created_at.isoformat(),
+                "duration_ms": row.duration_ms,
+            }
+            for row in rows
+        ]
+
+    # --- pending confirmations ------------------------------------------------------------
+    async def save_pending(self, conversation_id: str, action: Mapping[str, Any], ttl: float) -> None:
+        """Replace the conversation's pending action (one open question at a time)."""
+        now = utcnow()
+        row = {
+            "conversation_id": conversation_id,
+            "action": dict(action),
+            "created_at": now,
+            "expires_at": now + timedelta(seconds=ttl),
+        }
+        async with self._guard("saving a pending action"), self._writer.begin() as conn:
+            await conn.execute(delete(pending_actions).where(_P.conversation_id == conversation_id))
+            await conn.execute(insert(pending_actions), row)
+
+    async def take_pending(self, conversation_id: str) -> PendingAction | None:
+        """Remove and return the conversation's pending action (expired or not), if any."""
+        statement = (
+            delete(pending_actions)
+            .where(_P.conversation_id == conversation_id)
+            .returning(_P.conversation_id, _P.action, _P.created_at, _P.expires_at)
+        )
+        async with self._guard("taking a pending action"), self._writer.begin() as conn:
+            row = (await conn.execute(statement)).first()
+        return PendingAction(*row) if row is not None else None
+
+    async def peek_pending(self, conversation_id: str) -> PendingAction | None:
+        query = select(_P.conversation_id, _P.action, _P.created_at, _P.expires_at).where(
+            _P.conversation_id == conversation_id
+        )
+        async with self._guard("reading a pending action"), self._engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return PendingAction(*row) if row is not None else None
