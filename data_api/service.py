@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import signal
 from collections.abc import Callable
 
 from data_api.api.app import create_app
 from data_api.api.auth import require_keys_or_loopback
-from data_api.api.server import HttpServer
+from data_api.api.server import HttpServer, stop_on_signals
 from data_api.cache import MirrorReader
 from data_api.settings import Settings
 from data_api.store import Store
 from data_api.sync import Mirror
-
-_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 async def run_data_api(
@@ -32,22 +28,18 @@ async def run_data_api(
     store = Store.from_settings(settings)
     mirror = Mirror(settings, store)  # its HA client comes from the settings (SettingsError if unset)
     server = HttpServer(create_app(MirrorReader(mirror), settings), host, port)
-    loop = asyncio.get_running_loop()
-    for sig in _STOP_SIGNALS:
-        loop.add_signal_handler(sig, server.request_stop)
     try:
-        print(f"data-api: opening the database {store.database} and connecting to {settings.ha_url}", flush=True)
-        await mirror.start()  # migrates; the stored copy is served (stale) until the first sync
-        url = await server.start()
-        keys = f"{len(settings.api_keys)} API key(s)" if settings.api_keys else "no API keys (loopback only)"
-        print(f"data-api: serving home {settings.home_id!r} at {url}/api/v1 ({keys}); Ctrl+C stops", flush=True)
-        if ready is not None:
-            ready(url)
-        await server.wait()
-        print("data-api: stopping", flush=True)
+        with stop_on_signals(server):
+            print(f"data-api: opening the database {store.database} and connecting to {settings.ha_url}", flush=True)
+            await mirror.start()  # migrates; the stored copy is served (stale) until the first sync
+            url = await server.start()
+            keys = f"{len(settings.api_keys)} API key(s)" if settings.api_keys else "no API keys (loopback only)"
+            print(f"data-api: serving home {settings.home_id!r} at {url}/api/v1 ({keys}); Ctrl+C stops", flush=True)
+            if ready is not None:
+                ready(url)
+            await server.wait()
+            print("data-api: stopping", flush=True)
     finally:
-        for sig in _STOP_SIGNALS:
-            loop.remove_signal_handler(sig)
         await server.stop()
         await mirror.stop()  # flushes pending writes to the database
         await store.close()

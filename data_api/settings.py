@@ -33,6 +33,7 @@ _EXPECTED = {
     "agent_url": "an http(s) URL of a running agent, such as http://127.0.0.1:8030",
     "llm_base_url": "an http(s) URL of an OpenAI-compatible API, such as http://localhost:11434/v1",
     "llm_provider": "'openai' or 'local'",
+    "intents_language": "a language code of Home Assistant's intents, such as en, de or fr",
     "api_keys": "comma-separated keys, each at least 16 characters",
 }
 
@@ -110,6 +111,10 @@ class Settings(BaseSettings):
     llm_max_rounds: int = Field(10, ge=1, le=50)
     llm_context_window: int = Field(128000, ge=1024)
     llm_reserved_completion_tokens: int = Field(1024, ge=1)
+
+    # --- Local intent engine (HA's sentence matcher) --------------------------------------
+    intents_language: str = Field("en", min_length=2, max_length=16, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]+)*$")
+    intents_fast_path: bool = True
 
     # --- Conversation history -------------------------------------------------------------
     history_max_tokens: int = Field(4000, ge=1)

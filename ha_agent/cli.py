@@ -8,14 +8,17 @@ import json
 import os
 import sys
 from collections.abc import Callable, Coroutine, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from data_api.logs import configure_logging, settings_secrets
 from data_api.settings import Settings, SettingsError, load_settings
 
+if TYPE_CHECKING:
+    from ha_agent.api.client import AgentClient
+
 HOME_SIZES = ("small", "medium", "large")
-ROLES = ("data-api",)  # `agent`, and both in one process, come with the agent service
-DEFAULT_PORTS = {"data-api": 8006}
+ROLES = ("data-api", "agent")  # no role: both in one process
+DEFAULT_PORTS = {"data-api": 8006, "agent": 8030}
 # What a table shows of each kind the mirror lists (`--json` shows everything).
 _COLUMNS = {
     "floors": ("floor_id", "name", "level", "aliases"),
@@ -39,12 +42,18 @@ def _cmd_simulate(args: argparse.Namespace, settings: Settings) -> Coroutine[Any
 
 
 async def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from data_api.service import run_data_api
     from data_api.store import StoreError
 
-    port = args.port if args.port is not None else DEFAULT_PORTS[args.role]
+    port = args.port if args.port is not None else DEFAULT_PORTS[args.role or "agent"]
     try:
-        await run_data_api(settings, args.host, port)
+        if args.role == "data-api":
+            from data_api.service import run_data_api
+
+            await run_data_api(settings, args.host, port)
+        else:
+            from ha_agent.service import run_agent_service
+
+            await run_agent_service(settings, args.host, port, remote=args.role == "agent")
     except StoreError as exc:
         print(f"ha-agent: {exc}", file=sys.stderr)
         return 1
@@ -88,19 +97,35 @@ async def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def _cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
-    from data_api import bench
-
-    homes = [h.strip() for h in args.homes.split(",") if h.strip()]
+def _homes(text: str) -> list[str]:
+    homes = [h.strip() for h in text.split(",") if h.strip()]
     unknown = [h for h in homes if h not in HOME_SIZES]
     if unknown:
-        print(f"ha-agent: unknown home size {', '.join(unknown)}; use {', '.join(HOME_SIZES)}", file=sys.stderr)
-        return 2
-    rows = await bench.run(homes, args.latency_ms / 1000, args.seconds, args.concurrency)
+        raise SettingsError(f"unknown home size {', '.join(unknown)}; use {', '.join(HOME_SIZES)}")
+    return homes
+
+
+def _write_json(path: str | None, report: Any) -> None:
+    if path:
+        with open(path, "w") as out:
+            json.dump(report, out, indent=2)
+
+
+async def _cmd_bench_mirror(args: argparse.Namespace, settings: Settings) -> int:
+    from data_api import bench
+
+    rows = await bench.run(_homes(args.homes), args.latency_ms / 1000, args.seconds, args.concurrency)
     print(bench.format_table(rows))
-    if args.json:
-        with open(args.json, "w") as out:
-            json.dump(rows, out, indent=2)
+    _write_json(args.json, rows)
+    return 0
+
+
+async def _cmd_bench_agent(args: argparse.Namespace, settings: Settings) -> int:
+    from ha_agent import bench
+
+    report = await bench.run(_homes(args.homes), args.latency_ms / 1000, args.repeat)
+    print(bench.format_tables(report["context"], report["history"], report["overhead"], report["tools"]))
+    _write_json(args.json, report)
     return 0
 
 
@@ -141,6 +166,102 @@ async def _cmd_query(args: argparse.Namespace, settings: Settings) -> int:
     else:
         _print_page(args.kind, body, args.json)
     return 0
+
+
+# --- chat ------------------------------------------------------------------------------------
+def _cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    """Not a coroutine: the prompt reads the terminal between turns, outside any event loop, so
+    Ctrl+C there is a plain KeyboardInterrupt (and during a turn, it stops waiting for it)."""
+    from ha_agent.api.client import AgentClient
+
+    api_key = settings.api_keys[0].get_secret_value() if settings.api_keys else None
+    with asyncio.Runner() as runner:
+        client = AgentClient(args.url or settings.agent_url, api_key)
+        try:
+            if args.message is not None:
+                return 0 if runner.run(_chat_turn(client, args.message, args.conversation, args.stream))[1] else 1
+            return _chat_prompt(runner, client, args.conversation, args.stream)
+        finally:
+            runner.run(client.close())
+
+
+def _chat_prompt(runner: asyncio.Runner, client: AgentClient, conversation_id: str | None, stream: bool) -> int:
+    print(f"Chatting with the agent at {client.url}: /new starts a new conversation, /quit leaves.", file=sys.stderr)
+    prompt = "you> " if sys.stdin.isatty() else ""  # piped input: only the replies on stdout
+    while True:
+        try:
+            line = input(prompt).strip()
+        except (EOFError, KeyboardInterrupt):
+            print(file=sys.stderr)
+            return 0
+        if line in ("/quit", "/exit"):
+            return 0
+        if line == "/new":
+            conversation_id = None
+            print("(a new conversation starts with your next message)", file=sys.stderr)
+            continue
+        if not line:
+            continue
+        try:
+            conversation_id, _ = runner.run(_chat_turn(client, line, conversation_id, stream))
+        except KeyboardInterrupt:  # the agent finishes the turn; the conversation will have it
+            print("\n(interrupted)", file=sys.stderr)
+
+
+async def _chat_turn(client: AgentClient, message: str, conversation_id: str | None, stream: bool) -> tuple[str | None, bool]:
+    """Send one message and print what comes back; (the conversation id, whether it answered)."""
+    from ha_agent.api.client import AgentError
+
+    try:
+        if stream:
+            result = await _streamed_turn(client, message, conversation_id)
+        else:
+            result = await client.chat(message, conversation_id)
+            for call in result["tool_calls"]:
+                _print_tool_call(call)
+            print(result["reply"], flush=True)
+    except AgentError as exc:
+        print(f"ha-agent: {exc}", file=sys.stderr)
+        return exc.conversation_id or conversation_id, False
+    usage, timings = result["usage"], result["timings"]
+    print(
+        f"(conversation {result['conversation_id']}; {usage['prompt_tokens']}+{usage['completion_tokens']} tokens, "
+        f"{timings['total_ms'] / 1000:.1f} s)",
+        file=sys.stderr,
+    )
+    return result["conversation_id"], True
+
+
+async def _streamed_turn(client: AgentClient, message: str, conversation_id: str | None) -> dict[str, Any]:
+    """Text as it arrives; each tool call on its own line; the reply if no text was streamed."""
+    shown = ""  # text printed since the last tool call
+    try:
+        async for event, data in client.stream(message, conversation_id):
+            if event == "text":
+                shown += data["delta"]
+                print(data["delta"], end="", flush=True)
+            elif event == "tool_call":
+                if shown:
+                    print(flush=True)
+                shown = ""
+                _print_tool_call(data)
+            elif event == "done":
+                if not shown and data["reply"]:  # e.g. a confirmation, answered without the model
+                    print(data["reply"], end="")
+                print(flush=True)
+                return data
+    finally:
+        if shown and sys.exc_info()[0] is not None:  # the error goes on a line of its own
+            print(flush=True)
+    raise AssertionError("unreachable: the client raises when the stream ends without `done`")
+
+
+def _print_tool_call(call: dict[str, Any]) -> None:
+    arguments = json.dumps(call.get("arguments"), ensure_ascii=False, separators=(",", ":"))
+    outcome = f"error: {call['error']}" if call.get("error") else json.dumps(call.get("result"), ensure_ascii=False)
+    if len(outcome) > 200:  # a search result can be long; the audit has it whole
+        outcome = outcome[:199] + "…"
+    print(f"  [{call['name']}] {arguments} -> {outcome} ({call.get('duration_ms', 0):.0f} ms)", file=sys.stderr, flush=True)
 
 
 def _cell(value: Any) -> str:
@@ -209,16 +330,42 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--port", type=int, default=8123, help="port (default 8123; 0 picks a free one)")
     simulate.set_defaults(run=_cmd_simulate)
 
-    serve = commands.add_parser("serve", help="run a service (for now the data-api: the mirror over REST)")
+    serve = commands.add_parser(
+        "serve",
+        help="run the services: the mirror and the agent in one process, or one --role",
+        description=(
+            "Without --role: the mirror of Home Assistant and the agent in one process, on one port "
+            "(the chat API and the mirror's read API side by side). --role data-api: the mirror "
+            "alone. --role agent: the agent alone, reading the mirror of a data-api at DATA_API_URL."
+        ),
+    )
     serve.add_argument(
         "--role",
         choices=ROLES,
-        default="data-api",
-        help="which service: data-api (the default, and the only role so far)",
+        default=None,
+        help="run one service only: data-api (the mirror) or agent (needs DATA_API_URL); default both",
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; others need API_KEYS)")
-    serve.add_argument("--port", type=int, default=None, help="port (default 8006 for data-api; 0 picks a free one)")
+    serve.add_argument(
+        "--port", type=int, default=None, help="port (default 8030, or 8006 for --role data-api; 0 picks a free one)"
+    )
     serve.set_defaults(run=_cmd_serve, serving=True)
+
+    chat = commands.add_parser(
+        "chat",
+        help="talk to a running agent (AGENT_URL): one MESSAGE, or a conversation at a prompt",
+        description=(
+            "Send MESSAGE and print the reply, or without MESSAGE chat at a prompt: /new starts a new "
+            "conversation, /quit (or Ctrl+D) leaves. Each tool call the agent makes is shown on stderr."
+        ),
+    )
+    chat.add_argument("message", nargs="?", metavar="MESSAGE", help="one message to send (default: a prompt)")
+    chat.add_argument("--url", help=f"agent URL (default AGENT_URL, else {Settings.model_fields['agent_url'].default})")
+    chat.add_argument("--conversation", metavar="ID", help="go on with this conversation")
+    chat.add_argument(
+        "--stream", action=argparse.BooleanOptionalAction, default=True, help="show the reply as it is written (default)"
+    )
+    chat.set_defaults(run=_cmd_chat)
 
     demo = commands.add_parser(
         "demo", help="try it with nothing configured: a simulated home, its mirror and REST API"
@@ -229,15 +376,21 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--database", help="database URL (default: a temporary SQLite file)")
     demo.set_defaults(run=_cmd_demo, serving=True)
 
-    bench = commands.add_parser("bench", help="measure the mirror (sync, event lag, reads/s, memory)")
+    bench = commands.add_parser("bench", help="measure: the mirror, or the agent (context, history, tools)")
     bench_kinds = bench.add_subparsers(dest="bench", required=True, metavar="WHAT")
     mirror = bench_kinds.add_parser("mirror", help="initial sync, event lag, reads/s and RSS per home size")
-    mirror.add_argument("--homes", default="small,medium,large", help="comma-separated sizes")
-    mirror.add_argument("--latency-ms", type=float, default=50.0, help="simulated HA latency per command (default 50)")
+    agent = bench_kinds.add_parser(
+        "agent", help="context build warm/cold/before, history assembly, turn overhead, parallel tool calls"
+    )
+    for one in (mirror, agent):
+        one.add_argument("--homes", default="small,medium,large", help="comma-separated sizes")
+        one.add_argument("--latency-ms", type=float, default=50.0, help="simulated HA latency per command (default 50)")
+        one.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     mirror.add_argument("--seconds", type=float, default=5.0, help="load duration per home (default 5)")
     mirror.add_argument("--concurrency", type=int, default=32, help="concurrent connections (default 32)")
-    mirror.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
-    mirror.set_defaults(run=_cmd_bench)
+    mirror.set_defaults(run=_cmd_bench_mirror)
+    agent.add_argument("--repeat", type=int, default=10, help="samples per figure (default 10)")
+    agent.set_defaults(run=_cmd_bench_agent)
 
     query = commands.add_parser(
         "query",
@@ -278,10 +431,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ha-agent: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level, settings_secrets(settings))
-    run: Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, Any]] = args.run
+    # A command is a coroutine run here, or (chat) a plain function running its own loop.
+    run: Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, Any] | int] = args.run
     try:
-        with asyncio.Runner(loop_factory=_loop_factory(args)) as runner:
-            result = runner.run(run(args, settings))
+        result = run(args, settings)
+        if asyncio.iscoroutine(result):
+            with asyncio.Runner(loop_factory=_loop_factory(args)) as runner:
+                result = runner.run(result)
     except SettingsError as exc:
         print(f"ha-agent: {exc}", file=sys.stderr)
         return 2

@@ -56,20 +56,28 @@ def _openapi(app: FastAPI, with_keys: bool) -> dict[str, Any]:
     return app.openapi_schema
 
 
-def create_app(reader: MirrorReader, settings: Settings) -> FastAPI:
+def service_app(title: str, description: str, settings: Settings) -> tuple[FastAPI, RequestStats]:
+    """An app with what every service of the distribution shares (the data-api, the agent):
+    readable errors, the timing and stats middleware, API keys, gzip, and OpenAPI naming the keys.
+    The caller adds its routers."""
     stats = RequestStats()
-    bodies = BodyCache()
-    app = FastAPI(title="ha-agent data API", version=_version(), description=_DESCRIPTION, redoc_url=None)
-    app.state.reader = reader
+    app = FastAPI(title=title, version=_version(), description=description, redoc_url=None)
     app.state.stats = stats
-    app.state.bodies = bodies
     install_error_handlers(app)
-    app.include_router(mirror_router(reader, bodies))
-    app.include_router(health_router(reader.mirror, stats, bodies))
     # add_middleware puts each one outside the previous ones.
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_SIZE, compresslevel=GZIP_LEVEL)
     app.add_middleware(ApiKeyAuth, keys=settings.api_keys)
     app.add_middleware(RequestTimer, stats=stats)
     with_keys = bool(settings.api_keys)
     app.openapi = lambda: _openapi(app, with_keys)  # type: ignore[method-assign]
+    return app, stats
+
+
+def create_app(reader: MirrorReader, settings: Settings) -> FastAPI:
+    app, stats = service_app("ha-agent data API", _DESCRIPTION, settings)
+    bodies = BodyCache()
+    app.state.reader = reader
+    app.state.bodies = bodies
+    app.include_router(mirror_router(reader, bodies))
+    app.include_router(health_router(reader.mirror, stats, bodies))
     return app

@@ -34,9 +34,24 @@ class DataApiClient:
         await self.close()
 
     async def get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        return (await self._get(path, params)).json()
+
+    async def revalidate(
+        self, path: str, params: dict[str, Any] | None = None, etag: str | None = None
+    ) -> tuple[dict[str, Any] | None, str | None]:
+        """`get` sending `If-None-Match: etag`: `(None, etag)` when the copy `etag` names is
+        still current (the data-api's 304), else `(body, its ETag)`."""
+        response = await self._get(path, params, {"if-none-match": etag} if etag else None)
+        if response.status_code == 304:
+            return None, etag
+        return response.json(), response.headers.get("etag")
+
+    async def _get(
+        self, path: str, params: dict[str, Any] | None, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
         query = {k: _param(v) for k, v in (params or {}).items() if v is not None}
         try:
-            response = await self._http.get(path, params=query)
+            response = await self._http.get(path, params=query, headers=headers)
         except httpx.TransportError as exc:
             raise DataApiError(
                 f"cannot reach the data-api at {self.url} ({type(exc).__name__}): "
@@ -46,7 +61,7 @@ class DataApiClient:
             raise DataApiError(f"the data-api at {self.url} refused the request: {_detail(response)}", 401)
         if response.status_code >= 400:
             raise DataApiError(_detail(response), response.status_code)
-        return response.json()
+        return response
 
     async def list(self, kind: str, **params: Any) -> dict[str, Any]:
         """One page of a kind (`params`: filters, `limit`, `cursor`)."""

@@ -16,6 +16,7 @@ from .bodies import BodyCache
 from .schemas import ErrorBody, Health
 from .stats import BUCKETS, RequestStats
 
+METRICS_PREFIX = "ha_data_api_"
 _DB_PING_TIMEOUT = 2.0  # a hung database must not hang the health check with it
 
 
@@ -46,7 +47,7 @@ def _tiers(mirror: Any) -> dict[str, dict[str, Any]]:
     return tiers
 
 
-async def _database(store: Any) -> dict[str, Any]:
+async def database_state(store: Any) -> dict[str, Any]:
     try:
         seconds = await asyncio.wait_for(store.ping(), _DB_PING_TIMEOUT)
     except StoreError as exc:
@@ -56,7 +57,7 @@ async def _database(store: Any) -> dict[str, Any]:
     return {"ok": True, "latency_ms": round(seconds * 1000, 3), "error": None}
 
 
-def _status(mirror: Any) -> str:
+def mirror_status(mirror: Any) -> str:
     return "ok" if mirror.connected and not mirror.stale else "degraded"
 
 
@@ -71,7 +72,7 @@ def health_router(mirror: Any, stats: RequestStats, bodies: BodyCache) -> APIRou
         openapi_extra={"security": []},
     )
     async def health() -> JSONResponse:
-        return JSONResponse({"status": _status(mirror), "connected": mirror.connected, "stale": mirror.stale})
+        return JSONResponse({"status": mirror_status(mirror), "connected": mirror.connected, "stale": mirror.stale})
 
     @router.get(
         "/health/detailed",
@@ -82,12 +83,9 @@ def health_router(mirror: Any, stats: RequestStats, bodies: BodyCache) -> APIRou
     async def health_detailed() -> JSONResponse:
         return JSONResponse(
             {
-                "status": _status(mirror),
-                **_mirror_state(mirror),
-                "uptime_seconds": round(datetime.now(timezone.utc).timestamp() - stats.started, 3),
-                "database": await _database(mirror.store),
-                "cache": _tiers(mirror),
-                "responses": bodies.stats(),
+                "status": mirror_status(mirror),
+                **await mirror_detail(mirror, bodies),
+                "uptime_seconds": uptime_seconds(stats),
                 "endpoints": stats.as_dict(),
             }
         )
@@ -100,14 +98,31 @@ def health_router(mirror: Any, stats: RequestStats, bodies: BodyCache) -> APIRou
         responses={200: {"content": {prometheus.CONTENT_TYPE: {}}}, 401: {"model": ErrorBody}},
     )
     async def metrics() -> Response:
-        text = _exposition(mirror, stats, bodies, await _database(mirror.store))
-        return Response(text, media_type=prometheus.CONTENT_TYPE)
+        out = prometheus.Exposition(METRICS_PREFIX)
+        request_metrics(out, stats)
+        mirror_metrics(out, mirror, bodies, await database_state(mirror.store))
+        return Response(out.text(), media_type=prometheus.CONTENT_TYPE)
 
     return router
 
 
-def _exposition(mirror: Any, stats: RequestStats, bodies: BodyCache, database: dict[str, Any]) -> str:
-    out = prometheus.Exposition("ha_data_api_")
+# --- parts another service reuses (the agent serving the mirror in its own process) -----------
+def uptime_seconds(stats: RequestStats) -> float:
+    return round(datetime.now(timezone.utc).timestamp() - stats.started, 3)
+
+
+async def mirror_detail(mirror: Any, bodies: BodyCache) -> dict[str, Any]:
+    """The mirror's part of `/health/detailed`: sync state, database, cache and response cache."""
+    return {
+        **_mirror_state(mirror),
+        "database": await database_state(mirror.store),
+        "cache": _tiers(mirror),
+        "responses": bodies.stats(),
+    }
+
+
+def request_metrics(out: prometheus.Exposition, stats: RequestStats) -> None:
+    """Requests by method, route and status, and their durations: the same for every service."""
     endpoints = sorted(stats.endpoints.items())
     out.metric(
         "requests_total",
@@ -125,6 +140,10 @@ def _exposition(mirror: Any, stats: RequestStats, bodies: BodyCache, database: d
         BUCKETS,
         (({"method": method, "route": route}, s.buckets, s.total, s.count) for (method, route), s in endpoints),
     )
+
+
+def mirror_metrics(out: prometheus.Exposition, mirror: Any, bodies: BodyCache, database: dict[str, Any]) -> None:
+    """The mirror's cache, sync and database metrics."""
     tiers = _tiers(mirror)
     for what in ("hits", "misses", "refills"):
         out.metric(
@@ -149,4 +168,3 @@ def _exposition(mirror: Any, stats: RequestStats, bodies: BodyCache, database: d
     out.gauge("db_up", "1 if the database answered a ping.", database["ok"])
     latency = database["latency_ms"]
     out.gauge("db_latency_seconds", "Time of a database ping (NaN: failed).", latency / 1000 if latency is not None else None)
-    return out.text()

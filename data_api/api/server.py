@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import socket
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -89,6 +90,20 @@ class HttpServer:
         self.request_stop()
         await asyncio.gather(self._task, return_exceptions=True)
         self._task = None
+
+
+@contextlib.contextmanager
+def stop_on_signals(server: HttpServer) -> Iterator[None]:
+    """SIGINT and SIGTERM ask `server` to stop (its `wait()` returns), for the duration."""
+    loop = asyncio.get_running_loop()
+    stop_signals = (signal.SIGINT, signal.SIGTERM)
+    for sig in stop_signals:
+        loop.add_signal_handler(sig, server.request_stop)
+    try:
+        yield
+    finally:
+        for sig in stop_signals:
+            loop.remove_signal_handler(sig)
 
 
 def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:

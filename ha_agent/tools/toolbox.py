@@ -116,6 +116,9 @@ class Toolbox:
     # --- the user's answer to a confirmation ---------------------------------------------
     async def resolve_pending(self, message: str, env: ToolEnv) -> PendingResolution | None:
         """Call with every new user message, before the model (see `PendingResolution`)."""
+        # Most turns have nothing pending: a read answers that without a write transaction.
+        if await env.store.peek_pending(env.conversation_id) is None:
+            return None
         pending = await env.store.take_pending(env.conversation_id)
         calls = (pending.action.get("calls") or []) if pending is not None else []
         if pending is None or pending.expired() or not calls:

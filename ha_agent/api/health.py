@@ -1,0 +1,117 @@
+"""The agent's `/health` (open), `/health/detailed` and `/metrics`.
+
+In one process with the mirror these paths would collide with the mirror's own: the agent's
+answer them for both, and include the mirror's part (its sync state and cache, and its metrics
+under the data-api's `ha_data_api_` prefix, so dashboards built for a separate data-api work).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter
+from starlette.responses import JSONResponse, Response
+
+from data_api.api import prometheus
+from data_api.api.bodies import BodyCache
+from data_api.api.health import (
+    METRICS_PREFIX,
+    mirror_detail,
+    mirror_metrics,
+    request_metrics,
+    uptime_seconds,
+)
+from data_api.api.schemas import ErrorBody
+from data_api.api.stats import RequestStats
+
+if TYPE_CHECKING:
+    from ha_agent.service import AgentService
+
+
+def _status(service: AgentService) -> str:
+    return "degraded" if service.home.stale else "ok"
+
+
+def _health(service: AgentService) -> dict[str, Any]:
+    health: dict[str, Any] = {"status": _status(service), "role": service.role, "stale": service.home.stale}
+    if service.mirror is not None:
+        health["connected"] = service.mirror.connected
+    return health
+
+
+def health_router(service: AgentService, stats: RequestStats, bodies: BodyCache | None) -> APIRouter:
+    """`bodies`: the mirror routes' body cache, when the mirror is served beside the agent."""
+    router = APIRouter(tags=["health"])
+
+    @router.get(
+        "/health",
+        operation_id="health",
+        summary="Liveness and freshness of the home (no API key needed)",
+        openapi_extra={"security": []},
+    )
+    async def health() -> JSONResponse:
+        return JSONResponse(_health(service))
+
+    @router.get(
+        "/health/detailed",
+        operation_id="health_detailed",
+        summary="The home's source, the database, turns and tokens, per-endpoint request statistics",
+        responses={200: {"description": "The service's state"}, 401: {"model": ErrorBody}},
+    )
+    async def health_detailed() -> JSONResponse:
+        detail: dict[str, Any] = {
+            **_health(service),
+            "uptime_seconds": uptime_seconds(stats),
+            "home": service.home_state(),
+            "database": await service.database_state(),
+            "llm": {"model": service.llm.model},
+            "turns": {**service.stats.as_dict(), "running": service.running_turns},
+            "endpoints": stats.as_dict(),
+        }
+        if service.mirror is not None and bodies is not None:
+            detail["mirror"] = await mirror_detail(service.mirror, bodies)
+        return JSONResponse(detail)
+
+    @router.get(
+        "/metrics",
+        operation_id="metrics",
+        summary="Prometheus metrics",
+        response_class=Response,
+        responses={200: {"content": {prometheus.CONTENT_TYPE: {}}}, 401: {"model": ErrorBody}},
+    )
+    async def metrics() -> Response:
+        database = await service.database_state()
+        out = prometheus.Exposition("ha_agent_")
+        request_metrics(out, stats)
+        _agent_metrics(out, service, database)
+        text = out.text()
+        if service.mirror is not None and bodies is not None:
+            mirror = prometheus.Exposition(METRICS_PREFIX)
+            mirror_metrics(mirror, service.mirror, bodies, database)  # one database: the same ping
+            text += mirror.text()
+        return Response(text, media_type=prometheus.CONTENT_TYPE)
+
+    return router
+
+
+def _agent_metrics(out: prometheus.Exposition, service: AgentService, database: dict[str, Any]) -> None:
+    turns = service.stats
+    out.metric(
+        "turns_total", "counter", "Turns answered, by outcome (failed: the model failed).",
+        [({"outcome": "ok"}, turns.turns), ({"outcome": "failed"}, turns.failed)],
+    )  # fmt: skip
+    out.metric("turn_seconds_total", "counter", "Time spent answering turns.", [({}, turns.seconds)])
+    out.gauge("turns_running", "Turns being answered now.", service.running_turns)
+    out.metric(
+        "tokens_total", "counter", "Tokens the model reported, by kind (cached: part of the prompt).",
+        [({"kind": "prompt"}, turns.prompt_tokens), ({"kind": "completion"}, turns.completion_tokens),
+         ({"kind": "cached"}, turns.cached_tokens)],
+    )  # fmt: skip
+    out.metric(
+        "tool_calls_total", "counter", "Tool calls run, by outcome.",
+        [({"outcome": "ok"}, turns.tool_calls - turns.tool_errors), ({"outcome": "error"}, turns.tool_errors)],
+    )  # fmt: skip
+    out.gauge("home_stale", "1 while the home may lag behind Home Assistant.", service.home.stale)
+    out.gauge("db_up", "1 if the database answered a ping.", database["ok"])
+    latency = database["latency_ms"]
+    out.gauge("db_latency_seconds", "Time of a database ping (NaN: failed).", latency / 1000 if latency is not None else None)
