@@ -7,6 +7,7 @@ history never holds an unanswered tool call. The model gets at most `llm_max_rou
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -111,7 +112,11 @@ class Agent:
         env = self._env_for(conversation_id)
         result = TurnResult(conversation_id, "")
 
-        pending = await self.toolbox.resolve_pending(message, env)
+        # Independent reads of the turn's start, side by side: a confirmation waiting for this
+        # message, and the conversation so far.
+        pending, stored = await asyncio.gather(
+            self.toolbox.resolve_pending(message, env), self.history.load(conversation_id)
+        )
         if pending is not None and not pending.cancelled:
             result.tool_calls.append(pending.outcome)
             result.reply = pending.reply
@@ -121,7 +126,6 @@ class Agent:
             yield self._done(result, started)
             return
 
-        stored = await self.history.load(conversation_id)
         window = select_window(stored, self.settings.history_max_tokens)
         mark = time.perf_counter()
         context = await self.context.build(message, _recent_entity_ids(stored[-_RECENT_MESSAGES:]))

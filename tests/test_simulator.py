@@ -17,12 +17,11 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
+from data_api.ha.models import HELPER_DOMAINS
 from data_api.simulator import SimHome, SimulatedHA, generate_home
 
 NOW = 1_745_000_000.0  # a fixed "now" makes whole homes comparable
 SAMPLES = json.loads((Path(__file__).parent / "support" / "real_ha_samples.json").read_text())
-HELPER_DOMAINS = ("input_boolean", "input_number", "input_select", "input_text", "input_datetime",
-                  "input_button", "counter", "timer", "schedule")  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -14,40 +14,14 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from data_api.ha.models import default_exposed  # HA's rule, written once for the project
+
 from . import catalog as C
 from .profiles import PROFILES, Built, Context, compose
 from .protocol import HA_VERSION
 from .util import iso, slugify, ulid, unique_slug, uuid_hex
 
 # HA's default Assist exposure (components/homeassistant/exposed_entities.py).
-DEFAULT_EXPOSED_DOMAINS = frozenset({
-    "climate", "cover", "fan", "humidifier", "light", "media_player", "scene", "switch", "todo",
-    "vacuum", "water_heater",
-})  # fmt: skip
-DEFAULT_EXPOSED_BINARY_SENSOR_CLASSES = frozenset({
-    "door", "garage_door", "lock", "motion", "opening", "presence", "window",
-})  # fmt: skip
-DEFAULT_EXPOSED_SENSOR_CLASSES = frozenset({
-    "aqi", "carbon_monoxide", "carbon_dioxide", "humidity", "pm10", "pm25", "temperature",
-    "volatile_organic_compounds",
-})  # fmt: skip
-
-
-def default_exposed(entity_id: str, device_class: str | None, *, category: str | None = None,
-                    hidden: bool = False) -> bool:  # fmt: skip
-    """`ExposedEntities._is_default_exposed`."""
-    if category is not None or hidden:
-        return False
-    domain = entity_id.split(".", 1)[0]
-    if domain in DEFAULT_EXPOSED_DOMAINS:
-        return True
-    if domain == "binary_sensor":
-        return device_class in DEFAULT_EXPOSED_BINARY_SENSOR_CLASSES
-    if domain == "sensor":
-        return device_class in DEFAULT_EXPOSED_SENSOR_CLASSES
-    return False
-
-
 def registry_entry(entity_id: str, platform: str, unique_id: str, *, entry_uuid: str,
                    created: float, modified: float | None = None,
                    config_entry_id: str | None = None, device_id: str | None = None,

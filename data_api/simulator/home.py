@@ -547,7 +547,7 @@ class SimHome:
         state = self.states.get(entity_id)
         device_class = (state or {}).get("attributes", {}).get("device_class")
         if entry is None:
-            return default_exposed(entity_id, device_class)
+            return default_exposed(entity_id, device_class, hidden=False, category=None)
         return default_exposed(entity_id, device_class, category=entry["entity_category"],
                                hidden=entry["hidden_by"] is not None)  # fmt: skip
 

@@ -37,6 +37,8 @@ from typing import Any, TypeVar
 
 import aiohttp
 import httpx
+
+from data_api.ha.models import HELPER_DOMAINS
 import yaml
 
 HA_VERSION = "2025.4.4"
@@ -270,19 +272,8 @@ ENRICHMENT: dict[str, Any] = _load_yaml("enrichment.yaml")
 
 LOCATION_NAME: str = CONFIGURATION["homeassistant"]["name"]
 TIME_ZONE: str = CONFIGURATION["homeassistant"]["time_zone"]
-HELPER_DOMAINS = (
-    "input_boolean",
-    "input_number",
-    "input_select",
-    "input_text",
-    "input_datetime",
-    "input_button",
-    "counter",
-    "timer",
-    "schedule",
-)
 # {domain: {object_id: options}} for every helper the configuration declares.
-HELPERS: dict[str, dict[str, dict[str, Any]]] = {d: CONFIGURATION[d] for d in HELPER_DOMAINS}
+HELPERS: dict[str, dict[str, dict[str, Any]]] = {d: CONFIGURATION[d] for d in sorted(HELPER_DOMAINS)}
 SCENES: list[dict[str, Any]] = CONFIGURATION["scene"]
 SCRIPTS: dict[str, dict[str, Any]] = CONFIGURATION["script"]
 FLOORS: list[dict[str, Any]] = ENRICHMENT["floors"]
