@@ -197,8 +197,14 @@ class Mirror:
     # --- syncing --------------------------------------------------------------------------
     async def full_sync(self) -> None:
         started = time.perf_counter()
+        _LOGGER.info("full sync: reading everything from Home Assistant")
         snapshot = await self.client.fetch_home()
         fetched = time.perf_counter()
+        # Storing a large home takes a while: say what is coming, then what was done.
+        _LOGGER.info(
+            "full sync: read %d entities and %d devices in %.2f s; storing",
+            len(snapshot.entities), len(snapshot.devices), fetched - started,
+        )
         self._registry = {entry.entity_id: entry for entry in snapshot.registry}
         self._exposed = snapshot.exposed
         now = _utcnow()
