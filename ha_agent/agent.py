@@ -16,8 +16,10 @@ from typing import Any
 
 from ha_agent.context import ContextBuilder
 from ha_agent.history import ConversationStore, StoredMessage, select_window
+from ha_agent.intents import LocalEngine
 from ha_agent.llm import LLMClient, LLMError, LLMRateLimited, LLMTimeout, TextDelta, Usage
 from ha_agent.tools import Toolbox, ToolEnv, ToolOutcome
+from ha_agent.tools.outcome import compact_json
 
 _ENTITY_ID = re.compile(r"\b[a-z_]+\.[a-z0-9_]+\b")
 _RECENT_MESSAGES = 12  # how far back "entities used earlier" looks
@@ -50,7 +52,7 @@ class TurnResult:
     tool_calls: list[ToolOutcome] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     timings: Timings = field(default_factory=Timings)
-    path: str = "llm"  # "llm", "confirmation" (a pending action answered), later "local"
+    path: str = "llm"  # "llm", "local" (the intent engine), "confirmation" (a pending action)
 
     def as_api(self) -> dict[str, Any]:
         return {
@@ -74,16 +76,22 @@ class Agent:
         *,
         context: ContextBuilder,
         history: ConversationStore,
-        llm: LLMClient,
+        llm: LLMClient | None,
         toolbox: Toolbox,
         env_for: Any,
+        local: LocalEngine | None = None,
     ) -> None:
-        """`env_for(conversation_id)` gives the tools' environment for a conversation."""
+        """`env_for(conversation_id)` gives the tools' environment for a conversation.
+
+        `local`: the intent engine that answers what it recognises (all of it without `llm`,
+        what it is certain of with one); `llm` None: the local engine alone.
+        """
         self.settings = settings
         self.context = context
         self.history = history
         self.llm = llm
         self.toolbox = toolbox
+        self.local = local
         self._env_for = env_for
         self.model = settings.llm_model
 
@@ -125,6 +133,14 @@ class Agent:
             await self.history.append(conversation_id, [{"role": "assistant", "content": pending.reply}], self.model)
             yield self._done(result, started)
             return
+
+        if self.local is not None or self.llm is None:
+            async for event in self._local(message, conversation_id, env, result):
+                yield event
+            if result.path == "local":
+                yield self._done(result, started)
+                return
+        assert self.llm is not None
 
         window = select_window(stored, self.settings.history_max_tokens)
         mark = time.perf_counter()
@@ -175,10 +191,45 @@ class Agent:
             await self.history.append(conversation_id, [{"role": "assistant", "content": result.reply}], self.model)
         yield self._done(result, started)
 
+    async def _local(self, message: str, conversation_id: str, env: ToolEnv,
+                     result: TurnResult) -> AsyncIterator[dict[str, Any]]:  # fmt: skip
+        """The local intent engine's answer, stored like a model's; `result.path` says if it answered."""
+        mark = time.perf_counter()
+        answer = await self.local.answer(message, self.context.home, self.toolbox, env) if self.local else None
+        result.timings.tools_ms += (time.perf_counter() - mark) * 1000
+        if answer is None and self.llm is not None:
+            return  # not recognised with certainty: the model's turn
+        reply = answer.reply if answer is not None else _help(self.local)
+        outcomes = answer.outcomes if answer is not None else []
+        messages: list[dict[str, Any]] = []
+        if outcomes:
+            # Stored as a tool round, so a model taking over later sees what was done and why.
+            calls = [{"id": o.id, "type": "function",
+                      "function": {"name": o.name, "arguments": _text(o.arguments)}}
+                     for o in outcomes]  # fmt: skip
+            messages += [{"role": "assistant", "content": None, "tool_calls": calls}]
+            messages += [o.as_tool_message() for o in outcomes]
+        messages.append({"role": "assistant", "content": reply})
+        await self.history.append(conversation_id, messages, self.model)
+        result.reply, result.path = reply, "local"
+        result.tool_calls += outcomes
+        for outcome in outcomes:
+            yield {"type": "tool_call", **outcome.as_api()}
+
     @staticmethod
     def _done(result: TurnResult, started: float) -> dict[str, Any]:
         result.timings.total_ms = (time.perf_counter() - started) * 1000
         return {"type": "done", "result": result}
+
+
+def _text(arguments: Any) -> str:
+    return arguments if isinstance(arguments, str) else compact_json(arguments)
+
+
+def _help(local: LocalEngine | None) -> str:
+    if local is not None:
+        return local.help_reply()
+    return "No language model is configured: set LLM_BASE_URL (and LLM_MODEL, LLM_API_KEY)."
 
 
 def _recent_entity_ids(messages: Sequence[StoredMessage]) -> list[str]:

@@ -61,13 +61,14 @@ async def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    """A simulated home, the mirror syncing it, and its REST API: nothing to configure."""
+    """A simulated home, its mirror and the agent (the local intent engine, or the configured
+    model): nothing to set up."""
     import tempfile
 
     from pydantic import SecretStr
 
-    from data_api.service import run_data_api
     from data_api.simulator import SimulatedHA, generate_home
+    from ha_agent.service import run_agent_service
 
     print(f"demo: generating the {args.home} home…", flush=True)
     home = generate_home(args.home)
@@ -84,16 +85,18 @@ async def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
             def examples(url: str) -> None:
                 print(
                     "\nTry:\n"
+                    f"  {me} chat --url {url} \"turn on the lights in the {area.replace('_', ' ')}\"\n"
+                    f"  {me} chat --url {url}          (a conversation; /new, /quit)\n"
+                    f"  curl -s -X POST {url}/api/v1/chat -H 'content-type: application/json' "
+                    "-d '{\"message\": \"which lights are on?\"}'\n"
                     f"  curl -s '{url}/api/v1/entities?area={area}&limit=5'\n"
-                    f"  curl -s '{url}/api/v1/entities?q=lamp'\n"
                     f"  {me} query entities --area {area} --url {url}\n"
-                    f"  {me} query scripts --url {url}\n"
                     f"  every endpoint, to try in a browser: {url}/docs\n",
                     flush=True,
                 )
 
-            port = args.port if args.port is not None else DEFAULT_PORTS["data-api"]
-            await run_data_api(demo_settings, args.host, port, ready=examples)
+            port = args.port if args.port is not None else DEFAULT_PORTS["agent"]
+            await run_agent_service(demo_settings, args.host, port, ready=examples)
     return 0
 
 
@@ -368,11 +371,11 @@ def build_parser() -> argparse.ArgumentParser:
     chat.set_defaults(run=_cmd_chat)
 
     demo = commands.add_parser(
-        "demo", help="try it with nothing configured: a simulated home, its mirror and REST API"
+        "demo", help="try it with nothing configured: a simulated home, its mirror and the agent"
     )
     demo.add_argument("--home", choices=HOME_SIZES, default="small", help="home size (default small)")
     demo.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    demo.add_argument("--port", type=int, default=None, help="port (default 8006; 0 picks a free one)")
+    demo.add_argument("--port", type=int, default=None, help="port (default 8030; 0 picks a free one)")
     demo.add_argument("--database", help="database URL (default: a temporary SQLite file)")
     demo.set_defaults(run=_cmd_demo, serving=True)
 

@@ -40,6 +40,7 @@ from ha_agent.agent import Agent, TurnError, TurnResult
 from ha_agent.context import ContextBuilder, HomeView
 from ha_agent.history import ConversationStore
 from ha_agent.home import LocalHome
+from ha_agent.intents import LocalEngine
 from ha_agent.llm import LLMClient
 from ha_agent.remote_home import RemoteHome
 from ha_agent.tools import HAActions, Toolbox, ToolEnv, ToolStore
@@ -111,7 +112,7 @@ class AgentService:
         *,
         home: HomeView,
         history: ConversationStore,
-        llm: LLMClient,
+        llm: LLMClient | None,
         actions: HAActions,
         tool_store: ToolStore,
         reader: MirrorReader | None = None,
@@ -126,9 +127,11 @@ class AgentService:
         self.role = "all" if reader is not None else "agent"
         self.context = ContextBuilder(home, settings)
         self.toolbox = Toolbox(settings)
+        local = LocalEngine(settings)
         self.agent = Agent(
-            settings, context=self.context, history=history, llm=llm, toolbox=self.toolbox, env_for=self._env
-        )
+            settings, context=self.context, history=history, llm=llm, toolbox=self.toolbox, env_for=self._env,
+            local=local if local.mode != "off" else None,
+        )  # fmt: skip
         self.stats = TurnStats()
         self._database = _Database(history)
         self._turns: set[asyncio.Task[Any]] = set()
@@ -245,6 +248,16 @@ class AgentService:
 
 
 # --- assembling ------------------------------------------------------------------------------
+def _llm(settings: Settings, stack: AsyncExitStack) -> LLMClient | None:
+    """The model client, or None when the local intent engine answers alone (LLM_PROVIDER)."""
+    if settings.effective_llm_provider == "local":
+        return None
+    settings.require("llm_base_url")
+    llm = LLMClient.from_settings(settings)
+    stack.push_async_callback(llm.close)
+    return llm
+
+
 @asynccontextmanager
 async def local_service(settings: Settings, mirror: Mirror, reader: MirrorReader | None = None) -> AsyncIterator[AgentService]:
     """The agent in the mirror's process: its reader, HA client and database engine, shared.
@@ -252,8 +265,7 @@ async def local_service(settings: Settings, mirror: Mirror, reader: MirrorReader
     reader = reader or MirrorReader(mirror)
     engine = mirror.store.engine
     async with AsyncExitStack() as stack:
-        llm = LLMClient.from_settings(settings)
-        stack.push_async_callback(llm.close)
+        llm = _llm(settings, stack)
         service = AgentService(
             settings,
             home=LocalHome(reader),
@@ -271,7 +283,7 @@ async def local_service(settings: Settings, mirror: Mirror, reader: MirrorReader
 @asynccontextmanager
 async def remote_service(settings: Settings) -> AsyncIterator[AgentService]:
     """The agent of `--role agent`: the home from DATA_API_URL, its own HA client and engine."""
-    settings.require("data_api_url", "ha_url", "ha_token", "llm_base_url")
+    settings.require("data_api_url", "ha_url", "ha_token")
     assert settings.data_api_url is not None
     async with AsyncExitStack() as stack:
         # The data-api of a deployment shares its API keys: the first one opens it.
@@ -284,8 +296,7 @@ async def remote_service(settings: Settings) -> AsyncIterator[AgentService]:
         stack.push_async_callback(_cancel, connector)
         history = ConversationStore.from_settings(settings)
         stack.push_async_callback(history.close)
-        llm = LLMClient.from_settings(settings)
-        stack.push_async_callback(llm.close)
+        llm = _llm(settings, stack)
         home = RemoteHome(data_api, refresh=settings.remote_home_refresh)
         await _probe(home, settings.data_api_url)
         service = AgentService(
@@ -349,7 +360,6 @@ async def run_agent_service(
     from ha_agent.api.app import create_app  # the web stack only when serving
 
     require_keys_or_loopback(host, settings.api_keys)  # before touching HA or the database
-    settings.require("llm_base_url")
     async with AsyncExitStack() as stack:
         if remote:
             settings.require("data_api_url")
@@ -375,9 +385,10 @@ async def run_agent_service(
             url = await server.start()
             keys = f"{len(settings.api_keys)} API key(s)" if settings.api_keys else "no API keys (loopback only)"
             serves = "chat" if remote else "chat and the mirror"
+            model = "local intent engine" if service.llm is None else f"model {settings.llm_model}"
             print(
-                f"ha-agent: serving home {settings.home_id!r} at {url}/api/v1 ({serves}; model "
-                f"{settings.llm_model}; {keys}); Ctrl+C stops",
+                f"ha-agent: serving home {settings.home_id!r} at {url}/api/v1 ({serves}; {model}; {keys}); "
+                "Ctrl+C stops",
                 flush=True,
             )
             if ready is not None:

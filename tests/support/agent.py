@@ -41,6 +41,8 @@ def agent_settings(sim: SimulatedHA, llm_url: str, database: Path, **overrides: 
         "api_keys": [],
         "ha_reconnect_min_delay": 0.05,
         "ha_reconnect_max_delay": 0.5,
+        # These tests are about the model's path; the local engine's fast path has its own.
+        "intents_fast_path": False,
     }
     return Settings(**{**values, **overrides})
 
