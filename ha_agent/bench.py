@@ -278,7 +278,7 @@ async def bench_overhead(turns: int = 60) -> dict[str, Any]:
         with tempfile.TemporaryDirectory() as tmp:
             settings = load_settings(
                 ha_url=sim.url, ha_token=sim.token, database_url=f"sqlite+aiosqlite:///{tmp}/bench.db",
-                llm_base_url=llm.base_url,
+                llm_base_url=llm.base_url, intents_fast_path=False,  # the model's path, every turn
             )  # fmt: skip
             store = Store.from_settings(settings)
             mirror = Mirror(settings, store)
@@ -301,6 +301,53 @@ async def bench_overhead(turns: int = 60) -> dict[str, Any]:
         "overhead_p99_ms": round(percentile(overheads, 99), 2),
         "turn_p50_ms": round(statistics.median(totals), 2),
     }
+
+
+async def bench_intents(size: str, rounds: int = 20) -> dict[str, Any]:
+    """The local intent engine per sentence, warm, over sentences made of the home's own names
+    (and one it cannot know); the share it answers is what a mixed workload saves the model."""
+    from data_api.simulator import SimulatedHA, generate_home
+    from data_api.store import Store
+    from data_api.sync import Mirror
+    from ha_agent.intents import LocalEngine
+    from ha_agent.intents.bench import measure
+
+    async with SimulatedHA(generate_home(size)) as sim:
+        with tempfile.TemporaryDirectory() as tmp:
+            settings = load_settings(
+                ha_url=sim.url, ha_token=sim.token, database_url=f"sqlite+aiosqlite:///{tmp}/bench.db",
+                llm_provider="local",
+            )  # fmt: skip
+            store = Store.from_settings(settings)
+            mirror = Mirror(settings, store)
+            await mirror.start(wait=True)
+            try:
+                latency = await measure(LocalEngine(settings), LocalHome(MirrorReader(mirror)), rounds)
+            finally:
+                await mirror.stop()
+                await store.close()
+    return {
+        "home": size,
+        "entities": len(sim.home.states),
+        "sentences": latency.sentences,
+        "answered_locally": latency.matched,
+        "vocabulary_build_ms": round(latency.build_ms, 1),
+        "p50_ms": round(latency.p50_ms, 2),
+        "p99_ms": round(latency.p99_ms, 2),
+    }
+
+
+def format_intents(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "| home | entities | sentence p50 | p99 | answered locally | vocabulary build (once per layout) |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['home']} | {r['entities']} | {r['p50_ms']:.2f} ms | {r['p99_ms']:.2f} ms | "
+        f"{r['answered_locally']} of {r['sentences']} | {r['vocabulary_build_ms']:.0f} ms |"
+        for r in rows
+    ]
+    return "\n".join(lines)
 
 
 def _check(outcomes: Any) -> None:

@@ -132,6 +132,18 @@ async def _cmd_bench_agent(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def _cmd_bench_intents(args: argparse.Namespace, settings: Settings) -> int:
+    from ha_agent import bench
+
+    rows = []
+    for size in _homes(args.homes):
+        print(f"bench intents: {size} home…", file=sys.stderr, flush=True)
+        rows.append(await bench.bench_intents(size, args.rounds))
+    print(bench.format_intents(rows))
+    _write_json(args.json, rows)
+    return 0
+
+
 async def _cmd_query(args: argparse.Namespace, settings: Settings) -> int:
     from data_api.api.client import DEFAULT_URL, DataApiClient, DataApiError
 
@@ -379,7 +391,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--database", help="database URL (default: a temporary SQLite file)")
     demo.set_defaults(run=_cmd_demo, serving=True)
 
-    bench = commands.add_parser("bench", help="measure: the mirror, or the agent (context, history, tools)")
+    bench = commands.add_parser("bench", help="measure the mirror, the agent (context, history, tools), the intents")
     bench_kinds = bench.add_subparsers(dest="bench", required=True, metavar="WHAT")
     mirror = bench_kinds.add_parser("mirror", help="initial sync, event lag, reads/s and RSS per home size")
     agent = bench_kinds.add_parser(
@@ -394,6 +406,11 @@ def build_parser() -> argparse.ArgumentParser:
     mirror.set_defaults(run=_cmd_bench_mirror)
     agent.add_argument("--repeat", type=int, default=10, help="samples per figure (default 10)")
     agent.set_defaults(run=_cmd_bench_agent)
+    intents = bench_kinds.add_parser("intents", help="local intent engine latency per sentence, and its share")
+    intents.add_argument("--homes", default="medium,large", help="comma-separated sizes")
+    intents.add_argument("--rounds", type=int, default=20, help="rounds over the sentence set (default 20)")
+    intents.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    intents.set_defaults(run=_cmd_bench_intents)
 
     query = commands.add_parser(
         "query",
