@@ -10,6 +10,8 @@ API keys, then gzip for the bodies the routes have not compressed themselves.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -56,17 +58,20 @@ def _openapi(app: FastAPI, with_keys: bool) -> dict[str, Any]:
     return app.openapi_schema
 
 
-def service_app(title: str, description: str, settings: Settings) -> tuple[FastAPI, RequestStats]:
+def service_app(
+    title: str, description: str, settings: Settings, *, open_paths: Iterable[str] = ()
+) -> tuple[FastAPI, RequestStats]:
     """An app with what every service of the distribution shares (the data-api, the agent):
     readable errors, the timing and stats middleware, API keys, gzip, and OpenAPI naming the keys.
-    The caller adds its routers."""
+    `open_paths` are served without a key besides `/health` (exact paths). The caller adds its
+    routers."""
     stats = RequestStats()
     app = FastAPI(title=title, version=_version(), description=description, redoc_url=None)
     app.state.stats = stats
     install_error_handlers(app)
     # add_middleware puts each one outside the previous ones.
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_SIZE, compresslevel=GZIP_LEVEL)
-    app.add_middleware(ApiKeyAuth, keys=settings.api_keys)
+    app.add_middleware(ApiKeyAuth, keys=settings.api_keys, open_paths=("/health", *open_paths))
     app.add_middleware(RequestTimer, stats=stats)
     with_keys = bool(settings.api_keys)
     app.openapi = lambda: _openapi(app, with_keys)  # type: ignore[method-assign]

@@ -24,6 +24,7 @@ from .chat import chat_router
 from .errors import install_agent_error_handlers
 from .health import health_router
 from .inspect import inspect_router
+from .page import mount_page, page_paths
 
 if TYPE_CHECKING:
     from ha_agent.service import AgentService
@@ -40,7 +41,7 @@ Send an API key as `Authorization: Bearer <key>` or `X-API-Key: <key>` when the 
 
 
 def create_app(service: AgentService, settings: Settings) -> FastAPI:
-    app, stats = service_app("ha-agent", _DESCRIPTION, settings)
+    app, stats = service_app("ha-agent", _DESCRIPTION, settings, open_paths=page_paths())
     install_agent_error_handlers(app)
     app.state.service = service
     app.include_router(chat_router(service))
@@ -50,4 +51,5 @@ def create_app(service: AgentService, settings: Settings) -> FastAPI:
         bodies = BodyCache()
         app.include_router(mirror_router(service.reader, bodies))
     app.include_router(health_router(service, stats, bodies))
+    mount_page(app)  # the web chat page at `/`, open without a key (it holds no data)
     return app

@@ -1,0 +1,80 @@
+"""A real browser for tests: Debian's headless Chromium, driven by Python `playwright`.
+
+Playwright's own browser download (`playwright install`) is never used: the system's
+`/usr/bin/chromium` is. When it is missing and the tests run as root, it is installed once with
+apt-get. When it cannot be had the browser tests skip, except on CI (`CI=true`), where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import NoReturn
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+class BrowserUnavailable(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def ensure_chromium(report: Callable[[str], None]) -> str:
+    """The path of a Chromium to drive, installing Debian's package when missing and allowed."""
+    try:
+        import playwright.async_api  # noqa: F401
+    except ImportError:
+        raise BrowserUnavailable("python package 'playwright' is not installed (pip install -e '.[test]')") from None
+    if os.access(CHROMIUM, os.X_OK):
+        return CHROMIUM
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        raise BrowserUnavailable(f"{CHROMIUM} is missing (install Debian's 'chromium' package)")
+    for step in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium"]):
+        report(f"{' '.join(step)} ...")
+        done = subprocess.run(step, capture_output=True, text=True, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        if done.returncode != 0:
+            tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+            raise BrowserUnavailable(f"'{' '.join(step)}' failed: {' / '.join(tail)}")
+    if not os.access(CHROMIUM, os.X_OK):
+        raise BrowserUnavailable(f"apt-get installed 'chromium' but {CHROMIUM} is still missing")
+    report(f"chromium installed at {CHROMIUM}")
+    return CHROMIUM
+
+
+def browser_unavailable(reason: str) -> NoReturn:
+    """Skip, except on CI (`CI=true`), where a missing browser must fail loudly."""
+    message = f"headless Chromium unavailable: {reason}"
+    if os.environ.get("CI", "").strip().lower() == "true":
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def chromium(request: pytest.FixtureRequest) -> str:
+    """The path of the Chromium executable, checked (and installed if need be) once a session."""
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+
+    def report(message: str) -> None:  # progress shows even when output is captured
+        line = f"[browser] {message}"
+        if reporter is None or capture is None:
+            print(line, file=sys.stderr, flush=True)
+            return
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(line)
+
+    unavailable: str | None = None
+    try:
+        path = ensure_chromium(report)
+    except BrowserUnavailable as exc:
+        unavailable = exc.reason
+    if unavailable is not None:  # outside the except block: no chained traceback in the report
+        browser_unavailable(unavailable)
+    return path
