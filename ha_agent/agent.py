@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ha_agent.context import ContextBuilder
+from ha_agent.context import ContextBuilder, Hints
 from ha_agent.history import ConversationStore, StoredMessage, select_window
 from ha_agent.intents import LocalEngine
 from ha_agent.llm import LLMClient, LLMError, LLMRateLimited, LLMTimeout, TextDelta, Usage
@@ -95,22 +95,26 @@ class Agent:
         self._env_for = env_for
         self.model = settings.llm_model
 
-    async def turn(self, message: str, conversation_id: str | None = None) -> TurnResult:
+    async def turn(self, message: str, conversation_id: str | None = None, hints: Hints = Hints()) -> TurnResult:
         """Answer one user message (non-streaming)."""
         result: TurnResult | None = None
-        async for event in self._run(message, conversation_id, stream=False):
+        async for event in self._run(message, conversation_id, hints, stream=False):
             if event["type"] == "done":
                 result = event["result"]
         assert result is not None
         return result
 
-    async def stream(self, message: str, conversation_id: str | None = None) -> AsyncIterator[dict[str, Any]]:
+    async def stream(
+        self, message: str, conversation_id: str | None = None, hints: Hints = Hints()
+    ) -> AsyncIterator[dict[str, Any]]:
         """The same turn as events: `text` deltas, each `tool_call` as it finishes, then `done`."""
-        async for event in self._run(message, conversation_id, stream=True):
+        async for event in self._run(message, conversation_id, hints, stream=True):
             yield event
 
     # --- the turn ----------------------------------------------------------------------------
-    async def _run(self, message: str, conversation_id: str | None, *, stream: bool) -> AsyncIterator[dict[str, Any]]:
+    async def _run(
+        self, message: str, conversation_id: str | None, hints: Hints, *, stream: bool
+    ) -> AsyncIterator[dict[str, Any]]:
         started = time.perf_counter()
         if conversation_id is None:
             conversation_id = await self.history.create(self.settings.home_id)
@@ -144,7 +148,7 @@ class Agent:
 
         window = select_window(stored, self.settings.history_max_tokens)
         mark = time.perf_counter()
-        context = await self.context.build(message, _recent_entity_ids(stored[-_RECENT_MESSAGES:]))
+        context = await self.context.build(message, _recent_entity_ids(stored[-_RECENT_MESSAGES:]), hints)
         result.timings.context_ms = (time.perf_counter() - mark) * 1000
         messages: list[dict[str, Any]] = [{"role": "system", "content": context.system_prompt}]
         messages += [m.as_openai() for m in window]

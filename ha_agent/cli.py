@@ -329,6 +329,22 @@ def _print_item(body: dict[str, Any], as_json: bool) -> None:
         print(_freshness_note(body).removeprefix("; "), file=sys.stderr)
 
 
+def _cmd_install_integration(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from ha_agent.ha_integration import InstallError, install
+
+    try:
+        done = install(Path(args.config_dir))
+    except InstallError as exc:
+        print(f"ha-agent: {exc}", file=sys.stderr)
+        return 1
+    was = f" (replaced version {done.replaced})" if done.replaced else ""
+    print(f"installed the ha_agent integration {done.version} to {done.target}{was}: {len(done.files)} files")
+    print("next: restart Home Assistant, then Settings → Devices & services → Add integration → ha-agent")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ha-agent",
@@ -431,6 +447,13 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--json", action="store_true", help="print the JSON bodies instead of a table")
     query.add_argument("--url", help="data-api URL (default DATA_API_URL, else http://127.0.0.1:8006)")
     query.set_defaults(run=_cmd_query)
+    install_integration = commands.add_parser(
+        "install-integration",
+        help="copy the Home Assistant integration (Assist → this agent) into an HA config dir",
+        description="Copy the ha_agent custom integration to CONFIG_DIR/custom_components/ha_agent/.",
+    )
+    install_integration.add_argument("config_dir", metavar="CONFIG_DIR", help="Home Assistant's config dir")
+    install_integration.set_defaults(run=_cmd_install_integration)
     return parser
 
 

@@ -37,7 +37,7 @@ from data_api.store.errors import guard
 from data_api.sync import Mirror
 
 from ha_agent.agent import Agent, TurnError, TurnResult
-from ha_agent.context import ContextBuilder, HomeView
+from ha_agent.context import ContextBuilder, Hints, HomeView
 from ha_agent.history import ConversationStore
 from ha_agent.home import LocalHome
 from ha_agent.intents import LocalEngine
@@ -179,19 +179,21 @@ class AgentService:
             await self.purge()
 
     # --- turns ---------------------------------------------------------------------------------
-    async def turn(self, message: str, conversation_id: str | None = None) -> TurnResult:
+    async def turn(self, message: str, conversation_id: str | None = None, hints: Hints = Hints()) -> TurnResult:
         """One turn, answered whole (the turn finishes even if the caller is cancelled)."""
-        task = self._spawn(self._counted(self.agent.turn(message, conversation_id)))
+        task = self._spawn(self._counted(self.agent.turn(message, conversation_id, hints)))
         return await asyncio.shield(task)
 
-    async def stream(self, message: str, conversation_id: str | None = None) -> AsyncIterator[dict[str, Any]]:
+    async def stream(
+        self, message: str, conversation_id: str | None = None, hints: Hints = Hints()
+    ) -> AsyncIterator[dict[str, Any]]:
         """The turn's events (`start`, `text`, `tool_call`, `done`) as they happen; errors are
         raised from the iterator. The turn runs on if the consumer stops listening."""
         queue: asyncio.Queue[dict[str, Any] | BaseException | None] = asyncio.Queue()
 
         async def pump() -> None:
             try:
-                async for event in self.agent.stream(message, conversation_id):
+                async for event in self.agent.stream(message, conversation_id, hints):
                     if event["type"] == "done":
                         self.stats.add(event["result"])
                     queue.put_nowait(event)

@@ -16,6 +16,10 @@ from tests.support.real_ha import (
     ensure_ha_venv,
 )
 
+# The HA integration's unit tests need Home Assistant's own test harness: they run in their own
+# venv, driven by tests/test_ha_integration_e2e.py, never collected here.
+collect_ignore = ["ha_integration_unit"]
+
 # ---------------------------------------------------------------------------------------------
 # Real Home Assistant 2025.4.4 (marker `real_ha`)
 # ---------------------------------------------------------------------------------------------

@@ -406,3 +406,15 @@ async def test_health_metrics_and_the_mirror_routes_in_one_process(agent: Served
     paths = (await agent.http.get("/openapi.json")).json()["paths"]
     assert {"/api/v1/chat", "/api/v1/conversations/{conversation_id}", "/api/v1/context", "/api/v1/audit",
             "/api/v1/entities", "/health", "/metrics"} <= set(paths)  # fmt: skip
+
+
+async def test_the_speakers_area_and_language_reach_the_model(agent: ServedAgent, llm) -> None:
+    llm.script(Reply.text("Klaar."))
+    area = sorted((await agent.service.home.kind("areas")).items)[0]
+    response = await agent.chat("doe het licht aan", area=area, language="nl")
+    assert response.status_code == 200, response.text
+    prompt = system_prompt(llm.requests[-1])
+    assert f"The person is in: " in prompt and f"({area})" in prompt
+    assert "Answer in language: nl" in prompt
+    bad = await agent.chat("hi", language="not a language!")
+    assert bad.status_code == 422 and "language" in bad.text

@@ -185,3 +185,15 @@ async def test_large_home_stays_within_budget_and_lists_what_the_message_names(l
     earlier = next(e for e in sorted(entities) if entities[e].exposed and entities[e].domain == "cover")
     context = await builder.build("and the other one?", recent_entity_ids=[earlier])
     assert earlier in context.volatile
+
+
+async def test_the_speakers_area_ranks_its_entities_first(large):
+    from ha_agent.context import Hints
+
+    entities = large.mirror.tiers["entities"].last.items
+    light = next(e for e in sorted(entities.values(), key=lambda e: e.entity_id)
+                 if e.exposed and e.domain == "light" and e.area_id)  # fmt: skip
+    context = await large.builder().build("turn on the lights", hints=Hints(area=light.area_id))
+    relevant = next(s for s in context.sections if s.name == "relevant").text.splitlines()[1:]
+    in_area = {e.entity_id for e in entities.values() if e.area_id == light.area_id and e.exposed}
+    assert relevant and relevant[0].split(" ")[0] in in_area

@@ -18,6 +18,7 @@ from data_api.api.bodies import dump_json
 from data_api.api.schemas import ErrorBody
 from data_api.store import StoreError
 from ha_agent.agent import TurnError
+from ha_agent.context import Hints
 from ha_agent.history import Conversation, ConversationNotFound
 
 from . import schemas, sse
@@ -129,9 +130,9 @@ def chat_router(service: AgentService) -> APIRouter:
     async def chat(request: Request) -> Response:
         body = await read_model(request, schemas.ChatRequest, _EXAMPLE)
         if not body.stream:
-            result = await service.turn(body.message, body.conversation_id)
+            result = await service.turn(body.message, body.conversation_id, Hints(body.area, body.language))
             return _json(result.as_api())
-        events = service.stream(body.message, body.conversation_id)
+        events = service.stream(body.message, body.conversation_id, Hints(body.area, body.language))
         start = await anext(events)  # raises ConversationNotFound (404) before any byte is sent
         return StreamingResponse(_events(start["conversation_id"], events), media_type=sse.MEDIA_TYPE, headers=sse.HEADERS)
 

@@ -23,6 +23,12 @@ class ChatRequest(BaseModel):
     ] = Field(description=f"What the person says, 1 to {MAX_MESSAGE_CHARS} characters")
     conversation_id: str | None = CONVERSATION_ID
     stream: bool = Field(False, description="Answer as server-sent events (text, tool_call, done, error)")
+    area: str | None = Field(
+        None, min_length=1, max_length=100, description="Area id where the person speaks (a voice satellite's)"
+    )
+    language: str | None = Field(
+        None, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]+)*$", max_length=16, description="The person's language, e.g. en"
+    )
 
     @field_validator("message")
     @classmethod

@@ -60,6 +60,15 @@ class HomeView(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class Hints:
+    """What the caller knows of the person: the area they speak in (a voice satellite's) and
+    their language. Both go in the volatile part; the area also ranks its entities up."""
+
+    area: str | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Section:
     name: str
     text: str
@@ -134,7 +143,7 @@ class ContextBuilder:
     def renders(self) -> int:
         return self._cache.renders
 
-    async def build(self, message: str = "", recent_entity_ids: Iterable[str] = ()) -> Context:
+    async def build(self, message: str = "", recent_entity_ids: Iterable[str] = (), hints: Hints = Hints()) -> Context:
         started = time.perf_counter()
         data = await self._read_all()
         base = [self._static("instructions", INSTRUCTIONS), self._guard("home", data, ("config",), self._home)]
@@ -148,7 +157,7 @@ class ContextBuilder:
             )
         ]
         areas = self._guard("areas", data, ("floors", "areas"), self._areas)
-        tail = self._tail(data)
+        tail = self._tail(data, hints)
         entities = self._full_entities(data)
         everything = [*base, areas, *extras, *entities, tail]
         if _cost(everything) <= self.budget:
@@ -168,7 +177,7 @@ class ContextBuilder:
                 room -= _cost([fitting])
         relevant = self._guard(
             "relevant", data, ("entities", "areas", "floors"),
-            lambda d: self._relevant(d, message, recent_entity_ids, self.budget - _cost([*stable, tail])),
+            lambda d: self._relevant(d, message, recent_entity_ids, self.budget - _cost([*stable, tail]), hints.area),
         )  # fmt: skip
         return self._context([*stable, relevant, tail], "relevant", started)
 
@@ -290,21 +299,25 @@ class ContextBuilder:
             if e.exposed and (with_own_sections or e.domain not in _OWN_SECTION)
         ]
 
-    def _relevant(self, data: Mapping[str, Any], message: str, recent: Iterable[str], room: int) -> Section:
+    def _relevant(self, data: Mapping[str, Any], message: str, recent: Iterable[str], room: int,
+                  here: str | None) -> Section:  # fmt: skip
         entities: KindData = data["entities"]
         recent = tuple(recent)
         # A turn repeated over an unchanged home (a retry, the same question) costs nothing.
-        key = (message, recent, room, entities.version, data["areas"].version, data["floors"].version)
-        return self._cache.section("relevant", key, True, lambda: self._relevant_text(data, message, recent, room))
+        key = (message, recent, room, here, entities.version, data["areas"].version, data["floors"].version)
+        return self._cache.section(
+            "relevant", key, True, lambda: self._relevant_text(data, message, recent, room, here)
+        )
 
-    def _relevant_text(self, data: Mapping[str, Any], message: str, recent: Iterable[str], room: int) -> str:
+    def _relevant_text(self, data: Mapping[str, Any], message: str, recent: Iterable[str], room: int,
+                       here: str | None) -> str:  # fmt: skip
         entities: KindData = data["entities"]
         index = self._relevance_index(data)
         exposed = {e.entity_id: e for e in self._listed(entities, with_own_sections=True)}
         title = "## Entities relevant to this message (entity_id [names] = state)"
         spent = self._cache.line_tokens(title)
         lines = [title]
-        for entity_id in index.rank(message, exposed, recent, self._now()):
+        for entity_id in index.rank(message, exposed, recent, self._now(), here=here):
             entity = exposed[entity_id]
             line = render.entity_line(entity, with_state=entity.domain not in render.STATELESS)
             cost = self._cache.line_tokens(line)
@@ -325,13 +338,19 @@ class ContextBuilder:
         return self._index[1]
 
     # --- volatile tail -------------------------------------------------------------------
-    def _tail(self, data: Mapping[str, Any]) -> Section:
+    def _tail(self, data: Mapping[str, Any], hints: Hints) -> Section:
         config = data["config"]
         zone = "UTC"
         if not isinstance(config, BaseException) and "config" in config.items:
             zone = config.items["config"].time_zone
         now = self._now().astimezone(_zone(zone))
         text = f"Current time: {now:%Y-%m-%d %H:%M} ({now:%A}), {zone}"
+        if hints.area:
+            areas = data["areas"]
+            known = not isinstance(areas, BaseException) and hints.area in areas.items
+            text += f"\nThe person is in: {areas.items[hints.area].name if known else hints.area} ({hints.area})"
+        if hints.language:
+            text += f"\nAnswer in language: {hints.language}"
         if self.home.stale:
             text += "\nHome Assistant is unreachable right now: states may be out of date."
         return Section("time", text, self._cache.line_tokens(text), True)
@@ -356,4 +375,4 @@ def context_budget(settings: Any) -> int:
     return max(256, min(settings.context_max_tokens, window))
 
 
-__all__ = ["Context", "ContextBuilder", "HomeView", "Section", "context_budget", "INSTRUCTIONS"]
+__all__ = ["Context", "ContextBuilder", "Hints", "HomeView", "Section", "context_budget", "INSTRUCTIONS"]

@@ -70,6 +70,8 @@ class RelevanceIndex:
         entities: Mapping[str, Entity],
         recent_ids: Iterable[str] = (),
         now: datetime | None = None,
+        *,
+        here: str | None = None,
     ) -> list[str]:
         """Entity ids worth listing for this message, best first (ties by id, for stable output)."""
         text = message.casefold()
@@ -81,6 +83,8 @@ class RelevanceIndex:
                 scores[entity_id] = scores.get(entity_id, 0.0) + points
 
         areas = [a for a, phrases in self.area_words.items() if any(p in text for p in phrases)]
+        if here is not None and not areas:  # "turn on the lights" said in a room: that room's
+            areas = [here]
         for area_id in areas:
             add(self.by_area.get(area_id, ()), 6)
         for floor_id, phrases in self.floor_words.items():
