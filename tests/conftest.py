@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Iterator
-from typing import NoReturn
 
 import pytest
 
+from tests.support.needs import progress, unavailable
 from tests.support.real_ha import (
     HA_VERSION,
     HANotAvailable,
@@ -25,38 +23,20 @@ collect_ignore = ["ha_integration_unit"]
 # ---------------------------------------------------------------------------------------------
 
 
-def _real_ha_unavailable(reason: str) -> NoReturn:
-    """Skip, except on CI (`CI=true`), where a missing real HA must fail loudly."""
-    message = f"real Home Assistant {HA_VERSION} unavailable: {reason}"
-    if os.environ.get("CI", "").strip().lower() == "true":
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="session")
 def real_ha(request: pytest.FixtureRequest) -> Iterator[RealHomeAssistant]:
     """A started, onboarded and enriched Home Assistant, shared by the whole session.
 
     Tests may restart it (`real_ha.restart()`); the URL and token stay valid.
     """
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    capture = request.config.pluginmanager.get_plugin("capturemanager")
-
-    def report(message: str) -> None:  # progress shows even when output is captured
-        line = f"[real-ha] {message}"
-        if reporter is None or capture is None:
-            print(line, file=sys.stderr, flush=True)
-            return
-        with capture.global_and_fixture_disabled():
-            reporter.write_line(line)
-
-    unavailable: str | None = None
+    report = progress(request, "real-ha")
+    missing: str | None = None
     try:
         python = ensure_ha_venv(report)
     except HANotAvailable as exc:
-        unavailable = exc.reason
-    if unavailable is not None:  # outside the except block: no chained traceback in the report
-        _real_ha_unavailable(unavailable)
+        missing = exc.reason
+    if missing is not None:  # outside the except block: no chained traceback in the report
+        unavailable(f"real Home Assistant {HA_VERSION} unavailable: {missing}")
     ha = RealHomeAssistant(python=python, report=report)
     try:
         ha.start()  # an HA that is installed but does not start is an error, not a skip
@@ -136,7 +116,7 @@ from sqlalchemy.exc import SQLAlchemyError  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 from sqlalchemy.pool import NullPool  # noqa: E402
 
-from tests.support.databases import PG_URL, database_unavailable  # noqa: E402
+from tests.support.databases import PG_URL  # noqa: E402
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -161,5 +141,5 @@ async def database_url(backend: str, tmp_path: Path) -> str:
     finally:
         await probe.dispose()
     if unreachable is not None:  # outside the except block: no chained traceback in the report
-        database_unavailable(unreachable)
+        unavailable(unreachable)
     return PG_URL

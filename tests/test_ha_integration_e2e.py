@@ -23,6 +23,7 @@ import pytest
 from ha_agent.ha_integration import DOMAIN, InstallError, install
 from tests.support.agent import ServedAgent, agent_settings, serve_agent
 from tests.support.mirroring import wait_for
+from tests.support.needs import unavailable
 from tests.support.real_ha import RealHomeAssistant
 
 KEY = "ha-integration-key-0123456789"
@@ -217,16 +218,13 @@ def test_the_integrations_unit_tests_pass_in_home_assistants_own_harness(request
     from tests.ha_integration_unit.venv import ensure_phacc_venv
     from tests.support.real_ha import HANotAvailable
 
-    unavailable: str | None = None
+    missing: str | None = None
     try:
         python = ensure_phacc_venv(lambda line: print(f"[phacc] {line}", file=sys.stderr, flush=True))
     except HANotAvailable as exc:
-        unavailable = exc.reason
-    if unavailable is not None:
-        message = f"the integration's unit test venv is unavailable: {unavailable}"
-        if os.environ.get("CI", "").strip().lower() == "true":
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
+        missing = exc.reason
+    if missing is not None:
+        unavailable(f"the integration's unit test venv is unavailable: {missing}")
     root = Path(__file__).resolve().parents[1]
     unit = root / "tests" / "ha_integration_unit"
     env = {**os.environ, "PYTHONPATH": str(root / "ha_agent" / "ha_integration"), "PYTHONDONTWRITEBYTECODE": "1"}

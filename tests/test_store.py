@@ -37,7 +37,8 @@ from data_api.settings import Settings
 from data_api.store import CONFIG_KEY, KINDS, Kind, Store, StoredKind, StoreError
 from data_api.store.migrate import VERSION_TABLE, include_name
 from data_api.store.schema import Base
-from tests.support.databases import PG_URL, database_unavailable
+from tests.support.databases import PG_URL
+from tests.support.needs import unavailable
 
 SYNCED_AT = datetime(2025, 5, 1, 12, 30, 15, 123456, tzinfo=timezone.utc)
 
@@ -57,7 +58,7 @@ async def _open_store(backend: str, folder: Path, **options: Any) -> Store:
         await store.ping()
     except StoreError as exc:
         await store.close()
-        database_unavailable(f"PostgreSQL not reachable at {store.database}: {exc}")
+        unavailable(f"PostgreSQL not reachable at {store.database}: {exc}")
     await store.migrate()
     return store
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
-from typing import NoReturn
 
 import pytest
+
+from tests.support.needs import progress, unavailable
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -48,33 +48,14 @@ def ensure_chromium(report: Callable[[str], None]) -> str:
     return CHROMIUM
 
 
-def browser_unavailable(reason: str) -> NoReturn:
-    """Skip, except on CI (`CI=true`), where a missing browser must fail loudly."""
-    message = f"headless Chromium unavailable: {reason}"
-    if os.environ.get("CI", "").strip().lower() == "true":
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="session")
 def chromium(request: pytest.FixtureRequest) -> str:
     """The path of the Chromium executable, checked (and installed if need be) once a session."""
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    capture = request.config.pluginmanager.get_plugin("capturemanager")
-
-    def report(message: str) -> None:  # progress shows even when output is captured
-        line = f"[browser] {message}"
-        if reporter is None or capture is None:
-            print(line, file=sys.stderr, flush=True)
-            return
-        with capture.global_and_fixture_disabled():
-            reporter.write_line(line)
-
-    unavailable: str | None = None
+    missing: str | None = None
     try:
-        path = ensure_chromium(report)
+        path = ensure_chromium(progress(request, "browser"))
     except BrowserUnavailable as exc:
-        unavailable = exc.reason
-    if unavailable is not None:  # outside the except block: no chained traceback in the report
-        browser_unavailable(unavailable)
+        missing = exc.reason
+    if missing is not None:  # outside the except block: no chained traceback in the report
+        unavailable(f"headless Chromium unavailable: {missing}")
     return path

@@ -7,16 +7,5 @@ cannot be reached its tests are skipped, except on CI (`CI=true`), where that is
 from __future__ import annotations
 
 import os
-from typing import NoReturn
-
-import pytest
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
-ON_CI = os.environ.get("CI", "").strip().lower() == "true"
-
-
-def database_unavailable(message: str) -> NoReturn:
-    """Skip the test, or fail it on CI, where a missing database must not pass silently."""
-    if ON_CI:
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
