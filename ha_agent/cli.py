@@ -124,7 +124,7 @@ async def _cmd_bench_mirror(args: argparse.Namespace, settings: Settings) -> int
 
 
 async def _cmd_bench_agent(args: argparse.Namespace, settings: Settings) -> int:
-    from ha_agent import bench
+    from ha_agent.bench import agent as bench
 
     report = await bench.run(_homes(args.homes), args.latency_ms / 1000, args.repeat)
     print(bench.format_tables(report["context"], report["history"], report["overhead"], report["tools"]))
@@ -133,7 +133,7 @@ async def _cmd_bench_agent(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _cmd_bench_intents(args: argparse.Namespace, settings: Settings) -> int:
-    from ha_agent import bench
+    from ha_agent.bench import agent as bench
 
     rows = []
     for size in _homes(args.homes):
