@@ -13,28 +13,10 @@ from pathlib import Path
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    negative_data_rejection,
-    response_headers_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
+from tests.support.fuzzing import all_operations, fuzz_operations, report
 from tests.test_data_api import AUTH, ServedMirror
-
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_headers_conformance,
-    response_schema_conformance,
-    negative_data_rejection,
-]
 
 
 @pytest.fixture(scope="module")
@@ -55,36 +37,16 @@ def api_schema(served_for_fuzzing: ServedMirror) -> schemathesis.BaseSchema:
 EXAMPLES_PER_OPERATION = 25
 
 
-# The operations are driven with plain `hypothesis.given` rather than schemathesis' pytest
-# plugin: its lazy (fixture-loaded) schemas rely on pytest internals that pytest 9 renamed.
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=lambda m: m.value)
 def test_every_operation_conforms_whatever_the_input(
     api_schema: schemathesis.BaseSchema, served_for_fuzzing: ServedMirror, mode: GenerationMode
 ) -> None:
-    failures: dict[str, BaseException] = {}
-    operations = [result.ok() for result in api_schema.get_all_operations()]
+    operations = all_operations(api_schema)
     assert len(operations) >= 14
-    for operation in operations:
-
-        @given(case=operation.as_strategy(generation_mode=mode))
-        @settings(
-            max_examples=EXAMPLES_PER_OPERATION,
-            deadline=None,
-            derandomize=True,  # the same examples every run: a failure here is reproducible
-            database=None,
-            phases=[Phase.explicit, Phase.generate, Phase.shrink],
-            suppress_health_check=list(HealthCheck),
-        )
-        def call(case: schemathesis.Case) -> None:
-            case.call_and_validate(base_url=served_for_fuzzing.url, headers=AUTH, checks=CHECKS)
-
-        try:
-            call()
-        except Unsatisfiable:
-            assert mode is GenerationMode.NEGATIVE, operation.label  # no parameter to make invalid
-        except Exception as exc:  # collect every operation's failure, then report them all
-            failures[operation.label] = exc
-    assert not failures, "\n\n".join(f"{label}:\n{exc}" for label, exc in failures.items())
+    failures = fuzz_operations(
+        operations, mode, base_url=served_for_fuzzing.url, headers=AUTH, max_examples=EXAMPLES_PER_OPERATION
+    )
+    assert not failures, report(failures)
 
 
 def test_the_document_describes_every_endpoint(api_schema: schemathesis.BaseSchema) -> None:

@@ -46,6 +46,8 @@ _TURN_ERRORS: dict[int | str, dict[str, Any]] = {
         (504, "The language model did not answer in time; the user's message is stored"),
     )
 }
+# Our 422 body is ErrorBody (one readable line), not FastAPI's default HTTPValidationError.
+_BAD_ID: dict[str, Any] = {"model": ErrorBody, "description": "The conversation id is empty or too long"}
 ConversationId = Annotated[str, Path(min_length=1, max_length=64, description="From a chat answer")]
 
 
@@ -116,7 +118,11 @@ def chat_router(service: AgentService) -> APIRouter:
         ),
         response_model=None,
         responses={
-            200: {"model": schemas.ChatResponse, "content": {sse.MEDIA_TYPE: {}}, "description": "The turn"},
+            200: {
+                "model": schemas.ChatResponse,
+                "content": {sse.MEDIA_TYPE: {"schema": schemas.CHAT_EVENT}},
+                "description": "The turn: JSON, or events with `stream: true`",
+            },
             **_ERRORS,
             **_TURN_ERRORS,
         },
@@ -141,7 +147,7 @@ def chat_router(service: AgentService) -> APIRouter:
         operation_id="get_conversation",
         summary="A conversation with its messages, each with its stored token count",
         response_model=None,
-        responses={200: {"model": schemas.ConversationOut}, 401: _ERRORS[401], 404: _ERRORS[404]},
+        responses={200: {"model": schemas.ConversationOut}, 401: _ERRORS[401], 404: _ERRORS[404], 422: _BAD_ID},
     )
     async def get_conversation(conversation_id: ConversationId) -> Response:
         conversation = await service.history.get(conversation_id)
@@ -155,7 +161,7 @@ def chat_router(service: AgentService) -> APIRouter:
         summary="Delete a conversation and its messages (the tools' audit stays)",
         status_code=204,
         response_model=None,
-        responses={204: {"description": "Deleted"}, 401: _ERRORS[401], 404: _ERRORS[404]},
+        responses={204: {"description": "Deleted"}, 401: _ERRORS[401], 404: _ERRORS[404], 422: _BAD_ID},
     )
     async def delete_conversation(conversation_id: ConversationId) -> Response:
         if not await service.delete_conversation(conversation_id):

@@ -24,6 +24,8 @@ from data_api.api.health import (
 from data_api.api.schemas import ErrorBody
 from data_api.api.stats import RequestStats
 
+from . import schemas
+
 if TYPE_CHECKING:
     from ha_agent.service import AgentService
 
@@ -47,6 +49,8 @@ def health_router(service: AgentService, stats: RequestStats, bodies: BodyCache 
         "/health",
         operation_id="health",
         summary="Liveness and freshness of the home (no API key needed)",
+        response_model=None,
+        responses={200: {"model": schemas.HealthOut, "description": "Live; `stale` says whether the home lags"}},
         openapi_extra={"security": []},
     )
     async def health() -> JSONResponse:
@@ -56,7 +60,11 @@ def health_router(service: AgentService, stats: RequestStats, bodies: BodyCache 
         "/health/detailed",
         operation_id="health_detailed",
         summary="The home's source, the database, turns and tokens, per-endpoint request statistics",
-        responses={200: {"description": "The service's state"}, 401: {"model": ErrorBody}},
+        response_model=None,
+        responses={
+            200: {"model": schemas.HealthDetailedOut, "description": "The service's state"},
+            401: {"model": ErrorBody, "description": "Missing or wrong API key"},
+        },
     )
     async def health_detailed() -> JSONResponse:
         detail: dict[str, Any] = {
@@ -77,7 +85,10 @@ def health_router(service: AgentService, stats: RequestStats, bodies: BodyCache 
         operation_id="metrics",
         summary="Prometheus metrics",
         response_class=Response,
-        responses={200: {"content": {prometheus.CONTENT_TYPE: {}}}, 401: {"model": ErrorBody}},
+        responses={
+            200: {"content": {prometheus.CONTENT_TYPE: {"schema": {"type": "string"}}}, "description": "Text format 0.0.4"},
+            401: {"model": ErrorBody, "description": "Missing or wrong API key"},
+        },
     )
     async def metrics() -> Response:
         database = await service.database_state()

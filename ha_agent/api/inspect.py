@@ -17,7 +17,11 @@ from . import schemas
 if TYPE_CHECKING:
     from ha_agent.service import AgentService
 
-_UNAUTHORIZED: dict[int | str, dict[str, Any]] = {401: {"model": ErrorBody, "description": "Missing or wrong API key"}}
+# 422 is ErrorBody (one readable line), not FastAPI's default HTTPValidationError.
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "Missing or wrong API key"},
+    422: {"model": ErrorBody, "description": "A parameter to fix (too long, out of range...)"},
+}
 
 
 def _context(context: Context, stale: bool) -> dict[str, Any]:
@@ -45,7 +49,7 @@ def inspect_router(service: AgentService) -> APIRouter:
         operation_id="get_context",
         summary="The context the model would get for a message, with per-section token counts",
         response_model=None,
-        responses={200: {"model": schemas.ContextOut}, **_UNAUTHORIZED},
+        responses={200: {"model": schemas.ContextOut}, **_ERRORS},
     )
     async def context(
         q: Annotated[
@@ -60,7 +64,7 @@ def inspect_router(service: AgentService) -> APIRouter:
         operation_id="list_audit",
         summary="The tools' calls, newest first: arguments, result or error, duration",
         response_model=None,
-        responses={200: {"model": schemas.AuditOut}, **_UNAUTHORIZED},
+        responses={200: {"model": schemas.AuditOut}, **_ERRORS},
     )
     async def audit(
         limit: Annotated[int, Query(ge=1, le=MAX_AUDIT_LIMIT, description="Rows, newest first")] = 100,

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from fastapi import FastAPI
-from starlette.responses import FileResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
@@ -52,5 +52,15 @@ def mount_page(app: FastAPI) -> None:
     async def index() -> FileResponse:
         return FileResponse(STATIC_DIR / _INDEX, media_type="text/html", headers=_HEADERS)
 
-    app.add_api_route("/", index, methods=["GET"], include_in_schema=False)
+    app.add_api_route(
+        "/",
+        index,
+        methods=["GET"],
+        operation_id="page",
+        summary="The web chat page (no API key needed: it asks for one)",
+        tags=["page"],
+        response_class=HTMLResponse,  # for the document: served as a file, HTML all the same
+        responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}, "description": "The page"}},
+        openapi_extra={"security": []},
+    )
     app.mount(_PREFIX, _PageFiles(directory=STATIC_DIR), name="static")

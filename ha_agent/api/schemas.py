@@ -7,11 +7,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 MAX_MESSAGE_CHARS = 4000
+_WHITE_SPACE = r"\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 CONVERSATION_ID = Field(None, min_length=1, max_length=64, description="From an earlier answer; leave out to start one")
 
 
@@ -20,7 +21,12 @@ class ChatRequest(BaseModel):
 
     message: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_MESSAGE_CHARS)
-    ] = Field(description=f"What the person says, 1 to {MAX_MESSAGE_CHARS} characters")
+    ] = Field(
+        description=f"What the person says, 1 to {MAX_MESSAGE_CHARS} characters, not blank, no NUL",
+        # Documents what `_no_nul` and the stripping refuse (pydantic does not check it again):
+        # a character that is neither NUL nor Unicode White_Space, which is what the strip removes.
+        json_schema_extra={"pattern": f"^[^\\u0000]*[^\\u0000{_WHITE_SPACE}][^\\u0000]*$"},
+    )
     conversation_id: str | None = CONVERSATION_ID
     stream: bool = Field(False, description="Answer as server-sent events (text, tool_call, done, error)")
     area: str | None = Field(
@@ -68,6 +74,38 @@ class ChatResponse(BaseModel):
     usage: UsageOut
     timings: TimingsOut
     path: str = Field(description="How the turn was answered: llm, or confirmation (a pending action)")
+
+
+def _event(name: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["event", "data"],
+        "properties": {
+            "event": {"const": name},
+            "data": {"type": "string", "contentMediaType": "application/json", "contentSchema": data},
+        },
+    }
+
+
+def _ref(model: str) -> dict[str, Any]:
+    return {"$ref": f"#/components/schemas/{model}"}  # in the document: ChatResponse's models are
+
+
+# One event of a streamed turn (OpenAPI 3.1: the `schema` of text/event-stream is each event's).
+CHAT_EVENT: dict[str, Any] = {
+    "description": "start, text (a piece of the reply), tool_call (each once run), then done or error",
+    "oneOf": [
+        _event("start", {"type": "object", "required": ["conversation_id"], "properties": {"conversation_id": {"type": "string"}}}),
+        _event("text", {"type": "object", "required": ["delta"], "properties": {"delta": {"type": "string"}}}),
+        _event("tool_call", _ref("ToolCallOut")),
+        _event("done", _ref("ChatResponse")),
+        _event("error", {
+            "type": "object",
+            "required": ["detail", "conversation_id", "status"],
+            "properties": {"detail": {"type": "string"}, "conversation_id": {"type": "string"}, "status": {"type": "integer"}},
+        }),  # fmt: skip
+    ],
+}
 
 
 class TurnErrorBody(BaseModel):
@@ -128,3 +166,22 @@ class AuditRow(BaseModel):
 
 class AuditOut(BaseModel):
     items: list[AuditRow]
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok", "degraded"] = Field(description="degraded: the home may lag behind Home Assistant")
+    role: Literal["all", "agent"] = Field(description="all: the mirror runs in this process; agent: a data-api is")
+    stale: bool
+    connected: bool | None = Field(None, description="Whether the mirror is connected to Home Assistant (role all)")
+
+
+class HealthDetailedOut(HealthOut):
+    model_config = ConfigDict(extra="allow")
+
+    uptime_seconds: float
+    home: dict[str, Any]
+    database: dict[str, Any]
+    llm: dict[str, Any]
+    turns: dict[str, Any]
+    endpoints: dict[str, Any] = Field(description="Per endpoint: requests, statuses and timings")
+    mirror: dict[str, Any] | None = Field(None, description="The mirror's sync state and cache (role all)")
