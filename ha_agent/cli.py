@@ -114,6 +114,38 @@ def _write_json(path: str | None, report: Any) -> None:
             json.dump(report, out, indent=2)
 
 
+async def _cmd_bench_report(args: argparse.Namespace, settings: Settings) -> int:
+    from dataclasses import replace
+
+    from ha_agent.bench import report
+
+    profile = report.QUICK if args.quick else report.FULL
+    if args.report_homes:
+        profile = replace(profile, homes=tuple(_homes(args.report_homes)))
+    if args.report_latencies:
+        profile = replace(profile, latencies_ms=_latencies(args.report_latencies))
+    if args.real_ha and settings.ha_url and settings.ha_token:
+        profile = replace(profile, real_ha=(settings.ha_url, settings.ha_token.get_secret_value()))
+    result = await report.run(profile, report.progress)
+    markdown = report.format_markdown(result)
+    print(markdown)
+    _write_json(args.report_json, result)
+    if args.report_markdown:
+        with open(args.report_markdown, "w") as out:
+            out.write(markdown)
+    return 0
+
+
+def _latencies(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        values = ()
+    if not values or any(v < 0 for v in values):
+        raise SettingsError(f"--latencies-ms takes milliseconds ≥ 0, comma-separated (such as 0,5,50), not {text!r}")
+    return values
+
+
 async def _cmd_bench_mirror(args: argparse.Namespace, settings: Settings) -> int:
     from data_api import bench
 
@@ -407,8 +439,24 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--database", help="database URL (default: a temporary SQLite file)")
     demo.set_defaults(run=_cmd_demo, serving=True)
 
-    bench = commands.add_parser("bench", help="measure the mirror, the agent (context, history, tools), the intents")
-    bench_kinds = bench.add_subparsers(dest="bench", required=True, metavar="WHAT")
+    bench = commands.add_parser(
+        "bench",
+        help="measure everything against same-run baselines: one report (or one part: WHAT)",
+        description="Without WHAT: every benchmark over home sizes and HA latencies, one report (Markdown on "
+        "stdout, --markdown/--json files); the real Home Assistant of HA_URL/HA_TOKEN is measured too "
+        "when it answers (read only).",
+    )
+    bench.add_argument("--quick", action="store_true", help="the small home, short samples: under a minute")
+    bench.add_argument("--homes", dest="report_homes", help="comma-separated sizes (default small,medium,large)")
+    bench.add_argument(
+        "--latencies-ms", dest="report_latencies", help="simulated HA latencies per command (default 0,5,50)"
+    )
+    bench.add_argument("--real-ha", action=argparse.BooleanOptionalAction, default=True,
+                       help="also measure the context against HA_URL/HA_TOKEN when set (default yes)")  # fmt: skip
+    bench.add_argument("--json", dest="report_json", metavar="PATH", help="write the report as JSON")
+    bench.add_argument("--markdown", dest="report_markdown", metavar="PATH", help="write the report as Markdown")
+    bench.set_defaults(run=_cmd_bench_report)
+    bench_kinds = bench.add_subparsers(dest="bench", metavar="WHAT")
     mirror = bench_kinds.add_parser("mirror", help="initial sync, event lag, reads/s and RSS per home size")
     agent = bench_kinds.add_parser(
         "agent", help="context build warm/cold/before, history assembly, turn overhead, parallel tool calls"

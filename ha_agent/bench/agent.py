@@ -87,53 +87,77 @@ class _BeforeHome:
 
 
 async def bench_context(size: str, latency: float, repeat: int) -> dict[str, Any]:
+    """The context figures for a simulated home answering each HA command after `latency` s."""
     from data_api.simulator import SimulatedHA, generate_home
+
+    async with SimulatedHA(generate_home(size)) as sim:
+
+        def slow_down() -> None:
+            sim.latency = latency  # after the sync: the mirror's reads never reach HA again
+
+        row = await measure_context(sim.url, sim.token, repeat, after_sync=slow_down)
+    return {"home": size, "ha_latency_ms": latency * 1000, **row}
+
+
+async def measure_context(
+    ha_url: str, token: str, repeat: int, after_sync: Callable[[], None] = lambda: None
+) -> dict[str, Any]:
+    """Context build warm, cold and the ask-HA-every-turn way, against any Home Assistant (the
+    simulated one or a real one), and the tokens of ours and of HA's own Assist format."""
     from data_api.store import Store
     from data_api.sync import Mirror
 
-    async with SimulatedHA(generate_home(size)) as sim:
-        with tempfile.TemporaryDirectory() as tmp:
-            settings = load_settings(
-                ha_url=sim.url, ha_token=sim.token, database_url=f"sqlite+aiosqlite:///{tmp}/bench.db"
-            )
-            store = Store.from_settings(settings)
-            mirror = Mirror(settings, store)
-            await mirror.start(wait=True)
-            sim.latency = latency  # after the sync: the mirror's reads never reach HA again
-            try:
-                builder = ContextBuilder(LocalHome(MirrorReader(mirror)), settings)
-                message = _MESSAGES[0]
-                await builder.build(message)
-                warm = await _timed(lambda: builder.build(message), repeat * 20)
-                fresh = iter(f"{m} number {n}" for n in range(10**6) for m in _MESSAGES)
-                warm_new = await _timed(lambda: builder.build(next(fresh)), repeat * 5)
+    from .assist_format import assist_tokens
 
-                cold_samples = []
-                for _ in range(repeat):
-                    # A new process: memory empty, database full, nothing rendered. Creating the
-                    # mirror (its HA client's TLS context) is start-up, not a turn: not timed.
-                    reborn = ContextBuilder(LocalHome(MirrorReader(Mirror(settings, store))), settings)
-                    cold_samples += await _timed(lambda b=reborn: b.build(message), 1)
-                async with HAClient(sim.url, sim.token) as client:
-                    before_home = _BeforeHome(client)
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = load_settings(ha_url=ha_url, ha_token=token, database_url=f"sqlite+aiosqlite:///{tmp}/bench.db")
+        store = Store.from_settings(settings)
+        mirror = Mirror(settings, store)
+        await mirror.start(wait=True)
+        after_sync()
+        try:
+            home = LocalHome(MirrorReader(mirror))
+            builder = ContextBuilder(home, settings)
+            message = _MESSAGES[0]
+            await builder.build(message)
+            warm = await _timed(lambda: builder.build(message), repeat * 20)
+            fresh = iter(f"{m} number {n}" for n in range(10**6) for m in _MESSAGES)
+            warm_new = await _timed(lambda: builder.build(next(fresh)), repeat * 5)
 
-                    async def before() -> None:
-                        await before_home.read_all()
-                        await ContextBuilder(before_home, settings).build(message)
+            cold_samples = []
+            for _ in range(repeat):
+                # A new process: memory empty, database full, nothing rendered. Creating the
+                # mirror (its HA client's TLS context) is start-up, not a turn: not timed.
+                reborn = ContextBuilder(LocalHome(MirrorReader(Mirror(settings, store))), settings)
+                cold_samples += await _timed(lambda b=reborn: b.build(message), 1)
+            async with HAClient(ha_url, token) as client:
+                before_home = _BeforeHome(client)
 
-                    before_samples = await _timed(before, max(3, repeat // 2))
-                context = await builder.build(message)
-            finally:
-                await mirror.stop()
-                await store.close()
+                async def before() -> None:
+                    await before_home.read_all()
+                    await ContextBuilder(before_home, settings).build(message)
+
+                before_samples = await _timed(before, max(3, repeat // 2))
+            context = await builder.build(message)
+            # Tokens with every exposed entity listed, as HA's Assist format lists them all.
+            everything = settings.model_copy(update={"context_max_tokens": settings.llm_context_window})
+            full = await ContextBuilder(home, everything).build(message)
+            assist = await assist_tokens(home)
+            entities = len(mirror.tiers["entities"].last.items)
+        finally:
+            await mirror.stop()
+            await store.close()
     warm_p50 = statistics.median(warm)
     before_p50 = statistics.median(before_samples)
     return {
-        "home": size,
-        "entities": len(mirror.tiers["entities"].last.items),
-        "ha_latency_ms": latency * 1000,
+        "entities": entities,
         "context_mode": context.mode,
         "context_tokens": context.tokens,
+        "full_context_tokens": full.tokens,
+        "full_context_mode": full.mode,
+        "exposed_entities": assist.entities,
+        "assist_prompt_tokens": assist.prompt,
+        "assist_live_context_tokens": assist.live_context,
         "warm_p50_ms": round(warm_p50, 3),
         "warm_p99_ms": round(percentile(warm, 99), 3),
         "warm_new_message_p50_ms": round(statistics.median(warm_new), 3),
