@@ -176,6 +176,55 @@ async def _cmd_bench_intents(args: argparse.Namespace, settings: Settings) -> in
     return 0
 
 
+def _fleet_database(args: argparse.Namespace, settings: Settings, replicas: int, scratch: str) -> str:
+    """--database-url, else for replicas a PostgreSQL from DATABASE_URL or TEST_DATABASE_URL
+    (processes share it), else for one process a fresh SQLite file."""
+    url = args.database_url
+    if url is None and replicas:
+        configured = settings.database_url if settings.database_url.startswith("postgresql") else None
+        url = configured or os.environ.get("TEST_DATABASE_URL")
+        if url is None:
+            raise SettingsError("replicas share a PostgreSQL: give --database-url (or DATABASE_URL), or --replicas 0")
+    if url is None:
+        return f"sqlite+aiosqlite:///{scratch}/load.db"
+    return load_settings(database_url=url).database_url  # the same URL forms as DATABASE_URL
+
+
+async def _cmd_bench_load(args: argparse.Namespace, settings: Settings) -> int:
+    import tempfile
+
+    from ha_agent.bench.fleet import forget_home
+    from ha_agent.bench.load import format_load, run_load
+
+    with tempfile.TemporaryDirectory(prefix="ha-agent-load-") as scratch:
+        database = _fleet_database(args, settings, args.replicas, scratch)
+        shape = f"{args.replicas} agent replicas + a mirror process" if args.replicas else "one process"
+        print(f"bench load: {args.conversations} × {args.turns} turns, {shape}…", file=sys.stderr, flush=True)
+        result = await run_load(
+            database, args.conversations, args.turns, args.model_latency_ms / 1000, args.replicas, home=args.home
+        )
+        await forget_home(database, result["home_id"])  # proven already; leave nothing behind
+    print(format_load(result))
+    _write_json(args.json, result)
+    return 0 if result["ok"] else 1
+
+
+async def _cmd_bench_soak(args: argparse.Namespace, settings: Settings) -> int:
+    import tempfile
+
+    from ha_agent.bench.fleet import forget_home
+    from ha_agent.bench.soak import format_soak, run_soak
+
+    with tempfile.TemporaryDirectory(prefix="ha-agent-soak-") as scratch:
+        database = _fleet_database(args, settings, 2, scratch)
+        print(f"bench soak: {args.seconds:g} s of chats under faults…", file=sys.stderr, flush=True)
+        result = await run_soak(database, args.seconds, workers=args.workers)
+        await forget_home(database, result["home_id"])  # proven already; leave nothing behind
+    print(format_soak(result))
+    _write_json(args.json, result)
+    return 0 if result["ok"] else 1
+
+
 async def _cmd_query(args: argparse.Namespace, settings: Settings) -> int:
     from data_api.api.client import DEFAULT_URL, DataApiClient, DataApiError
 
@@ -475,6 +524,24 @@ def build_parser() -> argparse.ArgumentParser:
     intents.add_argument("--rounds", type=int, default=20, help="rounds over the sentence set (default 20)")
     intents.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     intents.set_defaults(run=_cmd_bench_intents)
+    load = bench_kinds.add_parser(
+        "load", help="concurrent conversations across agent replicas on one database, proven from the database"
+    )
+    load.add_argument("--replicas", type=int, default=2, help="agent processes beside a mirror process (0: one process)")
+    load.add_argument("--conversations", type=int, default=100, help="concurrent conversations (default 100)")
+    load.add_argument("--turns", type=int, default=10, help="turns per conversation (default 10)")
+    load.add_argument("--model-latency-ms", type=float, default=300.0, help="model server latency (default 300)")
+    load.add_argument("--home", choices=HOME_SIZES, default="small", help="simulated home size (default small)")
+    load.set_defaults(run=_cmd_bench_load)
+    soak = bench_kinds.add_parser("soak", help="chats while HA restarts, the model fails and a replica is killed")
+    soak.add_argument("--seconds", type=float, default=90.0, help="duration of the chats (default 90)")
+    soak.add_argument("--workers", type=int, default=12, help="concurrent conversations (default 12)")
+    soak.set_defaults(run=_cmd_bench_soak)
+    for one in (load, soak):
+        one.add_argument(
+            "--database-url", help="default: DATABASE_URL or TEST_DATABASE_URL if PostgreSQL; one process: a temporary SQLite"
+        )
+        one.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
 
     query = commands.add_parser(
         "query",
