@@ -205,6 +205,23 @@ def _latency(row: dict[str, Any]) -> str:
     return "" if value is None else f"{value:g} ms"
 
 
+_GROUPS = ("mirror", "context", "tokens", "tools", "history")
+_HOMES = ("small", "medium", "large", "real HA")
+
+
+def _in_reading_order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Like with like: a metric's rows together (metrics in the order measured), by home, then
+    by HA latency."""
+    metrics = list(dict.fromkeys(r["metric"] for r in rows))
+
+    def key(row: dict[str, Any]) -> tuple[Any, ...]:
+        home = row.get("home")
+        return (_GROUPS.index(row["group"]), metrics.index(row["metric"]),
+                _HOMES.index(home) if home in _HOMES else -1, row.get("ha_latency_ms") or 0)  # fmt: skip
+
+    return sorted(rows, key=key)
+
+
 def format_markdown(report: dict[str, Any]) -> str:
     machine = report["machine"]
     lines = [
@@ -214,17 +231,28 @@ def format_markdown(report: dict[str, Any]) -> str:
         "| what | metric | home | HA latency | ours | baseline (same run) | ratio |",
         "|---|---|---|---|---|---|---|",
     ]
-    for r in report["compared"]:
+    for r in _in_reading_order(report["compared"]):
         lines.append(
             f"| {r['group']} | {r['metric']} | {r.get('home', '')} | {_latency(r)} | {_number(r['ours'])} {r['unit']} | "
             f"{_number(r['baseline'])} {r['unit']} ({r['baseline_is']}) | {r['ratio']:,.1f}× |"
         )
-    lines += ["", "| what | figure | home | HA latency | value | target |", "|---|---|---|---|---|---|"]
+    # The mirror's figures, one row per profile; then the rest, one per line.
+    mirror = [r for r in report["figures"] if r["group"] == "mirror"]
+    columns = list(dict.fromkeys(r["metric"] for r in mirror))
+    targets = {r["metric"]: r["target"] for r in mirror}
+    lines += ["", "| mirror: home | HA latency | " + " | ".join(f"{c} ({targets[c]})" for c in columns) + " |",
+              "|---|---|" + "---|" * len(columns)]  # fmt: skip
+    for where in dict.fromkeys((r.get("home"), r.get("ha_latency_ms")) for r in mirror):
+        cells = {r["metric"]: f"{_number(r['value'])} {r['unit']}" for r in mirror
+                 if (r.get("home"), r.get("ha_latency_ms")) == where}  # fmt: skip
+        lines.append(f"| {where[0]} | {_latency({'ha_latency_ms': where[1]})} | "
+                     + " | ".join(cells.get(c, "") for c in columns) + " |")  # fmt: skip
+    lines += ["", "| what | figure | home | value | target |", "|---|---|---|---|---|"]
     for r in report["figures"]:
-        lines.append(
-            f"| {r['group']} | {r['metric']} | {r.get('home', '')} | {_latency(r)} | {_number(r['value'])} {r['unit']} "
-            f"| {r['target']} |"
-        )
+        if r["group"] != "mirror":
+            lines.append(
+                f"| {r['group']} | {r['metric']} | {r.get('home', '')} | {_number(r['value'])} {r['unit']} | {r['target']} |"
+            )
     return "\n".join(lines) + "\n"
 
 
