@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from data_api.cache import MirrorReader, Query
+from data_api.cache import KindData, MirrorReader, Query, Tier
 from tests.support.mirroring import Env, simulated_env, wait_for
 
 
@@ -228,6 +228,35 @@ async def test_ttl_expiry_refills_from_the_database_and_resyncs(tmp_path):
         assert mirror.tiers["areas"].stats.refills >= 1
         assert any(a.area_id == area_id for a in listing.items)
         await wait_for(lambda: mirror.tiers["areas"].last.items[area_id].name == "Quietly renamed", what="resync")
+
+
+async def test_an_expired_copy_is_served_while_the_refill_runs():
+    """A reader never waits for the database when the tier already held a copy; the one
+    refill replaces it when done, and only a cold tier makes readers wait."""
+    release = asyncio.Event()
+    loads = 0
+
+    async def slow_database() -> KindData:
+        nonlocal loads
+        loads += 1
+        await release.wait()
+        return KindData("areas", {"kitchen": f"copy {loads}"}, version=loads)
+
+    expired: list[str] = []
+    tier = Tier("areas", 0.05, slow_database, on_expired=expired.append)
+    cold = asyncio.ensure_future(tier.get())
+    await asyncio.sleep(0.01)
+    assert not cold.done()  # nothing to serve yet: the first reader waits
+    release.set()
+    assert (await cold).items == {"kitchen": "copy 1"}
+    release.clear()
+    await asyncio.sleep(0.1)  # the TTL runs out
+    served = await asyncio.wait_for(asyncio.gather(*(tier.get() for _ in range(10))), 1)
+    assert {data.version for data in served} == {1}  # the last copy, at once
+    assert tier.stats.refills == 2  # one refill for the ten readers
+    release.set()
+    await wait_for(lambda: tier.peek() is not None and tier.peek().version == 2, what="background refill")
+    assert expired == ["areas"]  # and the owner told, to resync from Home Assistant
 
 
 async def test_versions_change_exactly_when_data_changes(env):

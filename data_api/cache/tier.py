@@ -103,7 +103,10 @@ class Tier:
 
     `get()` answers from memory while the TTL holds. On a miss, one refill runs no matter how
     many readers are waiting (single-flight); when the miss is an expiry rather than a cold
-    start, `on_expired` is called so the owner can resync the kind from Home Assistant.
+    start, `on_expired` is called so the owner can resync the kind from Home Assistant. An
+    expiry does not make readers wait: the last copy is at least as new as the database (this
+    process wrote it there), so they get it while the refill and the resync run — a turn in a
+    quiet 5,000-entity home would otherwise pay a ~200 ms reload every TTL.
     """
 
     def __init__(
@@ -138,14 +141,16 @@ class Tier:
             return data
         self.stats.misses += 1
         if self._refill is None:
+            self.stats.refills += 1
             self._refill = asyncio.ensure_future(self._load())
+        if self._last is not None:
+            return self._last
         # shield: one reader giving up (cancelled) must not cancel the others' refill.
         return await asyncio.shield(self._refill)
 
     async def _load(self) -> KindData:
         expired = self._last is not None
         try:
-            self.stats.refills += 1
             data = await self._loader()
             self.set(data)
         finally:
