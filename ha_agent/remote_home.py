@@ -23,11 +23,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
+from urllib.parse import quote
 
+from data_api.api.client import DataApiError
 from data_api.cache import MAX_LIMIT, KindData, ScriptView
 from data_api.ha import Area, Device, Entity, Floor, HAConfig, Label, Service, ServiceField
 
@@ -37,6 +39,8 @@ _MAX_PAGE_RESTARTS = 3  # the kind changed while its pages were read: read them 
 
 class DataApiReader(Protocol):
     """What `RemoteHome` needs of a client (`data_api.api.client.DataApiClient`)."""
+
+    async def entity(self, entity_id: str) -> dict[str, Any]: ...
 
     async def revalidate(
         self, path: str, params: dict[str, Any] | None = None, etag: str | None = None
@@ -132,6 +136,33 @@ class RemoteHome:
                 return copy.data
             self._unreachable = False
             return copy.data
+
+    async def entities_now(self, entity_ids: Sequence[str]) -> dict[str, Entity]:
+        """These entities as the data-api holds them this moment, one small request each: what a
+        tool reports right after an action, when the copy may be up to `refresh` old. A copy
+        found behind is revalidated by the next read. Unreachable: the copy's, as `kind` does."""
+
+        async def one(entity_id: str) -> Entity | None:
+            try:
+                return Entity.from_dict((await self.client.entity(quote(entity_id, safe="")))["item"])
+            except DataApiError as exc:
+                if exc.status == 404:
+                    return None
+                raise
+
+        try:
+            found = await asyncio.gather(*(one(e) for e in entity_ids))
+        except Exception as exc:
+            copy = self._copies.get("entities")
+            if copy is None:
+                raise
+            _LOGGER.warning("data-api: reporting the last copy of %s (stale): %s", ", ".join(entity_ids), exc)
+            return {e: copy.data.items[e] for e in entity_ids if e in copy.data.items}
+        now = {entity.entity_id: entity for entity in found if entity is not None}
+        copy = self._copies.get("entities")
+        if copy is not None and any(copy.data.items.get(e) != entity for e, entity in now.items()):
+            copy.checked_at = float("-inf")
+        return now
 
     # --- reading -------------------------------------------------------------------------------
     async def _revalidate(self, kind: str, copy: _Copy | None) -> _Copy:

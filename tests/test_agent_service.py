@@ -133,6 +133,29 @@ async def test_role_agent_answers_from_a_separate_data_api(sim: SimulatedHA, llm
             assert (await http.get(f"{url}/health")).json()["status"] == "degraded"
 
 
+async def test_role_agent_reports_the_state_an_action_made_not_its_copy(sim: SimulatedHA, llm, tmp_path) -> None:
+    """The agent's copy of the home may be `refresh` old; an action's result must still show
+    what the action did, and the next turn's context too."""
+    async with _data_api(sim, tmp_path) as (data_url, mirror, _):
+        settings = agent_settings(
+            sim, llm.base_url, tmp_path / "agent.db", data_api_url=data_url, api_keys=[KEY], remote_home_refresh=600
+        )
+        async with remote_service(settings) as service:
+            lights = [e for e in (await mirror.read("entities")).sorted_items() if e.domain == "light" and e.exposed]
+            light = next(e.entity_id for e in lights if e.state == "off")
+            llm.script(Reply.text("Hello."))
+            await service.turn("which lights are there?")  # the copy: the light is off
+            llm.script(Reply.tool_calls([("call_service", {"service": "light.turn_on", "target": {"entity_id": [light]}})]),
+                       Reply.text("It is on."), Reply.text("Yes."))  # fmt: skip
+            turned = await service.turn("turn it on")
+            (call,) = turned.tool_calls
+            assert call.error is None, call.error
+            assert [row["state"] for row in call.result["states"] if row["entity_id"] == light] == ["on"]
+            await service.turn("is it on?", turned.conversation_id)
+            line = next(line for line in system_prompt(llm.requests[-1]).splitlines() if line.startswith(light))
+            assert "= on" in line, line
+
+
 async def _area_renamed(mirror: Mirror, area_id: str) -> bool:
     return (await mirror.read("areas")).items[area_id].name == "Renamed Sunroom"
 

@@ -55,6 +55,10 @@ class HomeView(Protocol):
 
     async def kind(self, kind: str) -> KindData: ...
 
+    async def entities_now(self, entity_ids: Sequence[str]) -> dict[str, Entity]:
+        """These entities as of this moment (a tool's result after an action)."""
+        ...
+
     @property
     def stale(self) -> bool: ...
 

@@ -17,8 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from data_api.cache import KindData
-from data_api.ha import HACommandError, HAConnectionError, HAError, HATimeoutError
+from data_api.ha import Entity, HACommandError, HAConnectionError, HAError, HATimeoutError
 from ha_agent.llm import ToolCall
 
 from .errors import ToolError
@@ -144,28 +143,29 @@ async def perform(action: Action, env: Any, timeout: float) -> dict[str, Any]:
     entities = await settle(env.home, watched, before)
     result: dict[str, Any] = {
         "done": action.summary or action.key,
-        "states": [state_row(entities.items[e]) for e in watched if e in entities.items],
+        "states": [state_row(entities[e]) for e in watched if e in entities],
     }
     if response:
         result["response"] = response
     return result
 
 
-async def settle(home: Any, watched: Sequence[str], before: dict[str, str | None]) -> KindData:
-    """The entities kind once every watched entity's `last_updated` moved — or nothing moved
-    for SETTLE_QUIET (the call changed nothing), or SETTLE_LIMIT passed (a slow device)."""
+async def settle(home: Any, watched: Sequence[str], before: dict[str, str | None]) -> dict[str, Entity]:
+    """The watched entities once every one's `last_updated` moved — or nothing moved for
+    SETTLE_QUIET (the call changed nothing), or SETTLE_LIMIT passed (a slow device). Read with
+    `entities_now`: an agent reading a data-api would otherwise see its copy, not the change."""
     loop = asyncio.get_running_loop()
     start = last_change = loop.time()
     moved_before = looks = -1
     while True:
         looks += 1
-        data: KindData = await home.kind("entities")
-        moved = sum(1 for e in watched if e in data.items and data.items[e].last_updated != before.get(e))
+        entities = await home.entities_now(watched)
+        moved = sum(1 for e in watched if e in entities and entities[e].last_updated != before.get(e))
         now = loop.time()
         if moved == len(watched):
-            return data
+            return entities
         if moved != moved_before:
             moved_before, last_change = moved, now
         if now - last_change >= SETTLE_QUIET or now - start >= SETTLE_LIMIT:
-            return data
+            return entities
         await asyncio.sleep(0 if looks < _EAGER_LOOKS else _POLL)
