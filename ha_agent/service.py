@@ -43,6 +43,7 @@ from ha_agent.home import LocalHome
 from ha_agent.intents import LocalEngine
 from ha_agent.llm import LLMClient
 from ha_agent.remote_home import RemoteHome
+from ha_agent.tokens import encoding_for_model
 from ha_agent.tools import HAActions, Toolbox, ToolEnv, ToolStore
 
 _LOGGER = logging.getLogger(__name__)
@@ -146,7 +147,11 @@ class AgentService:
 
     # --- life cycle ----------------------------------------------------------------------------
     async def start(self) -> None:
-        """Migrate the agent's schema, purge what retention says, and again daily."""
+        """Load the tokenizer, migrate the agent's schema, purge what retention says, and again
+        daily."""
+        # ~0.5 s of decoding and hashing that the first turn would otherwise pay, holding the
+        # event loop (and every turn that arrived with it): found by the load test.
+        await asyncio.to_thread(encoding_for_model, self.settings.llm_model)
         await self.history.migrate()  # one chain holds the history's and the tools' tables
         await self.purge()
         self._purger = asyncio.create_task(self._purge_daily(), name="history-retention")
