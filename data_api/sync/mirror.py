@@ -12,6 +12,7 @@ Life of the data:
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import random
 import time
@@ -226,6 +227,11 @@ class Mirror:
             len(snapshot.labels), len(snapshot.services), self.last_sync_seconds,
             fetched - started, self.last_sync_seconds - (fetched - started),
         )
+        # The copy just read lives until the next sync: out of the cyclic collector's sight,
+        # its full collections stop rescanning it. Measured with the bench's reads: those
+        # collections were the read p99's 70-100 ms pauses (20-25 ms with them gone).
+        gc.collect()
+        gc.freeze()
         if not self._initial_sync.done():
             self._initial_sync.set_result(None)
 
