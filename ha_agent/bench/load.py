@@ -418,8 +418,8 @@ def format_load(result: dict[str, Any] | list[dict[str, Any]]) -> str:
         lines.append(
             f"| {r['backend']} | {r['mode']} | {r['conversations']} × {r['turns']} | {r['model_latency_ms']} ms "
             f"(+0–{r['model_jitter_ms']}) | {r['turns_per_second']} | "
-            f"{r['overhead_p50_ms']} / {r['overhead_p99_ms']} ms | "
-            f"{r['client_overhead_p50_ms']} / {r['client_overhead_p99_ms']} ms | {r['errors']} | {proof} | "
+            f"{r['overhead_p50_ms']:.0f} / {r['overhead_p99_ms']:.0f} ms | "
+            f"{r['client_overhead_p50_ms']:.0f} / {r['client_overhead_p99_ms']:.0f} ms | {r['errors']} | {proof} | "
             f"{more['ok']} of {more['turns']} turns, whole history seen {more['model_saw_whole_history']}, "
             f"DB {'ok' if more['history']['ok'] else 'problems'} |"
         )
