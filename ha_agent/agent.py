@@ -118,8 +118,11 @@ class Agent:
         started = time.perf_counter()
         if conversation_id is None:
             conversation_id = await self.history.create(self.settings.home_id)
-        # Stored first, before anything can fail; an unknown id raises ConversationNotFound here.
-        await self.history.append(conversation_id, [{"role": "user", "content": message}], self.model)
+        # Stored first, before anything can fail; an unknown id (or another home's) raises
+        # ConversationNotFound here.
+        await self.history.append(
+            conversation_id, [{"role": "user", "content": message}], self.model, home_id=self.settings.home_id
+        )
         yield {"type": "start", "conversation_id": conversation_id}
         env = self._env_for(conversation_id)
         result = TurnResult(conversation_id, "")

@@ -170,7 +170,7 @@ class AgentService:
     async def purge(self) -> int:
         days = self.settings.history_retention_days
         try:
-            purged = await self.history.purge_older_than(days)
+            purged = await self.history.purge_older_than(days, home_id=self.settings.home_id)
         except StoreError as exc:
             _LOGGER.warning("retention: could not purge old conversations: %s", exc)
             return 0
@@ -235,7 +235,7 @@ class AgentService:
 
     async def delete_conversation(self, conversation_id: str) -> bool:
         """Delete a conversation and any action awaiting its confirmation; False if none."""
-        deleted = await self.history.delete(conversation_id)
+        deleted = await self.history.delete(conversation_id, home_id=self.settings.home_id)
         if deleted:
             await self.tool_store.take_pending(conversation_id)
         return deleted

@@ -159,6 +159,23 @@ async def test_tool_calls_round_trip_through_the_model(agent: ServedAgent, llm) 
     assert sorted(row["tool"] for row in audit) == ["get_state", "search_entities"]
 
 
+async def test_another_homes_conversation_is_not_found(agent: ServedAgent, llm) -> None:
+    """Homes may share one database: an id from another home answers 404, and nothing of it
+    is read, continued or deleted."""
+    theirs = await agent.service.history.create("another-home")
+    await agent.service.history.append(theirs, [{"role": "user", "content": "their secret"}], MODEL)
+    for response in (
+        await agent.http.get(f"/api/v1/conversations/{theirs}"),
+        await agent.chat("and now?", theirs),
+        await agent.http.delete(f"/api/v1/conversations/{theirs}"),
+    ):
+        assert response.status_code == 404, response.text
+        assert "their secret" not in response.text
+    assert llm.requests == []  # the model never saw it
+    (stored,) = await agent.service.history.load(theirs)
+    assert stored.content == "their secret"
+
+
 async def test_a_long_conversation_is_cut_to_the_history_budget_in_whole_groups(sim, llm, tmp_path) -> None:
     budget = 600
     settings = agent_settings(sim, llm.base_url, tmp_path / "long.db", history_max_tokens=budget)

@@ -158,7 +158,7 @@ async def test_append_and_load_round_trip_with_tool_calls(history: ConversationS
         )
         assert tuple(nulls.one()) == (4, 4)
 
-    conversation = await history.get(conversation_id)
+    conversation = await history.get(conversation_id, home_id=home)
     assert conversation is not None
     assert (conversation.home_id, conversation.title, conversation.message_count) == (home, "Kitchen", 5)
     assert conversation.messages == tuple(loaded)
@@ -177,9 +177,9 @@ async def test_appends_continue_the_sequence(history: ConversationStore, home: s
 async def test_unknown_conversations(history: ConversationStore, home: str) -> None:
     missing = uuid.uuid4().hex
     assert not await history.exists(missing)
-    assert await history.get(missing) is None
+    assert await history.get(missing, home_id=home) is None
     assert await history.load(missing) == []
-    assert not await history.delete(missing)
+    assert not await history.delete(missing, home_id=home)
     with pytest.raises(ConversationNotFound):
         await history.append(missing, TURN[:1], MODEL)
     conversation_id = await history.create(home)
@@ -265,7 +265,7 @@ async def test_tokens_are_counted_once_never_on_load_or_selection(
 
         for _ in range(10):
             loaded = await history.load(conversation_id)
-            conversation = await history.get(conversation_id)
+            conversation = await history.get(conversation_id, home_id=home)
             for budget in (50, 500, 5000, 10**6):
                 window = select_window(loaded, budget)
                 [m.as_openai() for m in window]
@@ -304,7 +304,7 @@ async def test_concurrent_appends_from_two_replicas_lose_and_duplicate_nothing(
         (later,) = await replicas[1].append(conversation_id, [{"role": "user", "content": "and now?"}], MODEL)
         (latest,) = await replicas[0].append(conversation_id, [{"role": "assistant", "content": "now"}], MODEL)
         assert (later.seq, latest.seq) == (101, 102)
-        conversation = await history.get(conversation_id)
+        conversation = await history.get(conversation_id, home_id=home)
         assert conversation is not None and conversation.message_count == 102
     finally:
         for replica in replicas:
@@ -340,10 +340,10 @@ async def test_delete_is_one_statement_and_cascades(history: ConversationStore, 
     await history.append(kept, TURN, MODEL)
 
     with counting_statements(history) as statements:
-        assert await history.delete(conversation_id)
+        assert await history.delete(conversation_id, home_id=home)
     assert len(statements) == 1 and statements[0].lstrip().upper().startswith("DELETE")
 
-    assert await history.get(conversation_id) is None
+    assert await history.get(conversation_id, home_id=home) is None
     async with history.engine.connect() as conn:  # the messages went with it (cascade)
         left = (
             await conn.execute(
@@ -352,6 +352,26 @@ async def test_delete_is_one_statement_and_cascades(history: ConversationStore, 
         ).scalar_one()
     assert left == 0
     assert len(await history.load(kept)) == len(TURN)
+
+
+async def test_a_conversation_is_reachable_only_from_its_own_home(
+    history: ConversationStore, home: str, new_home: Callable[[], str]
+) -> None:
+    """Homes may share one database: an id from another home is not found, whatever is tried."""
+    mine = await history.create(home)
+    await history.append(mine, TURN[:1], MODEL)
+    stranger = new_home()
+    assert await history.get(mine, home_id=stranger) is None
+    assert not await history.delete(mine, home_id=stranger)
+    with pytest.raises(ConversationNotFound):
+        await history.append(mine, TURN[1:2], MODEL, home_id=stranger)
+    async with history.engine.begin() as conn:  # long idle: a purge of the other home keeps it
+        await conn.execute(update(conversations).where(conversations.c.id == mine)
+                           .values(updated_at=datetime.now(timezone.utc) - timedelta(days=400)))  # fmt: skip
+    assert await history.purge_older_than(30, home_id=stranger) == 0
+    conversation = await history.get(mine, home_id=home)
+    assert conversation is not None and conversation.message_count == 1
+    assert await history.purge_older_than(30, home_id=home) == 1
 
 
 async def test_retention_purges_only_idle_conversations(history: ConversationStore, home: str, backend: str) -> None:
@@ -365,12 +385,12 @@ async def test_retention_purges_only_idle_conversations(history: ConversationSto
                 update(conversations).where(conversations.c.id == conversation_id).values(updated_at=now - age)
             )
 
-    assert await history.purge_older_than(0) == 0  # 0: keep forever
-    assert await history.purge_older_than(-1) == 0
+    assert await history.purge_older_than(0, home_id=home) == 0  # 0: keep forever
+    assert await history.purge_older_than(-1, home_id=home) == 0
     assert await history.exists(old)
 
     with counting_statements(history) as statements:
-        purged = await history.purge_older_than(30)
+        purged = await history.purge_older_than(30, home_id=home)
     assert len(statements) == 1
     # PostgreSQL is shared: another run's idle conversations may go too.
     assert purged == 2 if backend == "sqlite" else purged >= 2

@@ -150,7 +150,7 @@ def chat_router(service: AgentService) -> APIRouter:
         responses={200: {"model": schemas.ConversationOut}, 401: _ERRORS[401], 404: _ERRORS[404], 422: _BAD_ID},
     )
     async def get_conversation(conversation_id: ConversationId) -> Response:
-        conversation = await service.history.get(conversation_id)
+        conversation = await service.history.get(conversation_id, home_id=service.settings.home_id)
         if conversation is None:
             raise ConversationNotFound(conversation_id)
         return _json(_conversation(conversation))

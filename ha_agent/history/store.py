@@ -142,12 +142,19 @@ class ConversationStore:
         return conversation_id
 
     async def append(
-        self, conversation_id: str, new_messages: Sequence[Mapping[str, Any]], model: str
+        self,
+        conversation_id: str,
+        new_messages: Sequence[Mapping[str, Any]],
+        model: str,
+        *,
+        home_id: str | None = None,
     ) -> list[StoredMessage]:
         """Store messages at the end of a conversation, in order, all or none.
 
         Each message's token count is computed here, once, with `model`'s tokenizer. Raises
-        `InvalidMessage` for a malformed message (nothing stored) and `ConversationNotFound`.
+        `InvalidMessage` for a malformed message (nothing stored) and `ConversationNotFound`
+        (also when `home_id` is given and the conversation is another home's: an id that came
+        from outside is checked in the same statement that takes the next sequence numbers).
         """
         for position, message in enumerate(new_messages):
             check_message(message, position)
@@ -159,7 +166,7 @@ class ConversationStore:
         now = _now()
         bump = (
             update(conversations)
-            .where(_C.id == conversation_id)
+            .where(_C.id == conversation_id, *([_C.home_id == home_id] if home_id is not None else []))
             .values(last_seq=_C.last_seq + len(new_messages), updated_at=now)
             .returning(_C.last_seq)
         )
@@ -187,19 +194,22 @@ class ConversationStore:
             await conn.execute(insert(messages), [_message_row(message) for message in stored])
         return stored
 
-    async def delete(self, conversation_id: str) -> bool:
-        """Delete a conversation and its messages (one statement); False if there was none."""
-        statement = delete(conversations).where(_C.id == conversation_id)
+    async def delete(self, conversation_id: str, *, home_id: str) -> bool:
+        """Delete a conversation of `home_id` and its messages (one statement); False if there
+        was none."""
+        statement = delete(conversations).where(_C.id == conversation_id, _C.home_id == home_id)
         async with self._guard(f"deleting conversation {conversation_id!r}"), self._writer.begin() as conn:
             return bool((await conn.execute(statement)).rowcount)
 
-    async def purge_older_than(self, days: float) -> int:
-        """Delete conversations idle (no message appended) for more than `days`, in one
-        statement; returns how many. `days` <= 0 keeps everything, as the retention setting's
-        0 means "forever"."""
+    async def purge_older_than(self, days: float, *, home_id: str) -> int:
+        """Delete `home_id`'s conversations idle (no message appended) for more than `days`, in
+        one statement; returns how many. `days` <= 0 keeps everything, as the retention
+        setting's 0 means "forever". Other homes sharing the database keep their own retention."""
         if days <= 0:
             return 0
-        statement = delete(conversations).where(_C.updated_at < _now() - timedelta(days=days))
+        statement = delete(conversations).where(
+            _C.home_id == home_id, _C.updated_at < _now() - timedelta(days=days)
+        )
         async with self._guard(f"purging conversations older than {days} days"), self._writer.begin() as conn:
             return int((await conn.execute(statement)).rowcount)
 
@@ -215,9 +225,9 @@ class ConversationStore:
             rows = (await conn.execute(_MESSAGES_IN_ORDER.where(_M.conversation_id == conversation_id))).all()
         return [StoredMessage(*row) for row in rows]
 
-    async def get(self, conversation_id: str) -> Conversation | None:
-        """The conversation with its messages, or None."""
-        query = select(*_CONVERSATION_COLUMNS).where(_C.id == conversation_id)
+    async def get(self, conversation_id: str, *, home_id: str) -> Conversation | None:
+        """The conversation of `home_id` with its messages, or None."""
+        query = select(*_CONVERSATION_COLUMNS).where(_C.id == conversation_id, _C.home_id == home_id)
         async with (
             self._guard(f"reading conversation {conversation_id!r}"),
             self._engine.begin() as conn,  # one transaction: on SQLite, one snapshot for both
