@@ -49,7 +49,7 @@ async def _child(ha_url: str, token: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(ha_url=ha_url, ha_token=token, database_url=f"sqlite+aiosqlite:///{tmp}/bench.db")
         store = Store.from_settings(settings)
-        mirror = Mirror(settings, store)
+        mirror = Mirror(settings, store, owns_process=True)  # as served
         started = time.perf_counter()
         await mirror.start(wait=True)
         sync_seconds = time.perf_counter() - started

@@ -152,12 +152,15 @@ class RemoteHome:
 
         try:
             found = await asyncio.gather(*(one(e) for e in entity_ids))
-        except Exception as exc:
+        except DataApiError as exc:  # unreachable or refusing (the client wraps transport errors)
             copy = self._copies.get("entities")
             if copy is None:
                 raise
-            _LOGGER.warning("data-api: reporting the last copy of %s (stale): %s", ", ".join(entity_ids), exc)
+            if not self._unreachable:
+                _LOGGER.warning("data-api: reporting the last copy of %s (stale): %s", ", ".join(entity_ids), exc)
+            self._unreachable = True
             return {e: copy.data.items[e] for e in entity_ids if e in copy.data.items}
+        self._unreachable = False
         now = {entity.entity_id: entity for entity in found if entity is not None}
         copy = self._copies.get("entities")
         if copy is not None and any(copy.data.items.get(e) != entity for e, entity in now.items()):

@@ -381,7 +381,7 @@ async def run_agent_service(
                 )
             store = Store.from_settings(settings)
             stack.push_async_callback(store.close)
-            mirror = Mirror(settings, store)  # SettingsError without HA_URL/HA_TOKEN
+            mirror = Mirror(settings, store, owns_process=True)  # SettingsError without HA_URL/HA_TOKEN
             print(f"ha-agent: opening the database {store.database} and connecting to {settings.ha_url}", flush=True)
             await mirror.start()  # migrates; the stored copy is served (stale) until the first sync
             stack.push_async_callback(mirror.stop)  # flushes pending writes

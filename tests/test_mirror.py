@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from data_api.cache import KindData, MirrorReader, Query, Tier
+from data_api.sync import Mirror
 from tests.support.mirroring import Env, simulated_env, wait_for
 
 
@@ -255,8 +256,50 @@ async def test_an_expired_copy_is_served_while_the_refill_runs():
     assert {data.version for data in served} == {1}  # the last copy, at once
     assert tier.stats.refills == 2  # one refill for the ten readers
     release.set()
-    await wait_for(lambda: tier.peek() is not None and tier.peek().version == 2, what="background refill")
+    await wait_for(lambda: tier.last.version == 2, what="background refill")
     assert expired == ["areas"]  # and the owner told, to resync from Home Assistant
+
+
+async def test_a_failing_refill_keeps_the_last_copy_and_still_asks_for_a_resync(caplog):
+    calls = 0
+
+    async def database() -> KindData:
+        nonlocal calls
+        calls += 1
+        if calls > 1:
+            raise OSError("database is locked")
+        return KindData("areas", {"kitchen": "copy"}, version=1)
+
+    expired: list[str] = []
+    tier = Tier("areas", 0.05, database, on_expired=expired.append)
+    await tier.get()
+    await asyncio.sleep(0.1)  # expired
+    assert (await tier.get()).version == 1  # the last copy, not the error
+    await wait_for(lambda: tier.stats.refill_errors == 1, what="the failed refill counted")
+    assert expired == ["areas"]  # Home Assistant can still refresh it
+    assert "refilling from the database failed (database is locked)" in caplog.text
+    await tier.close()
+
+
+async def test_a_serving_mirror_freezes_its_copy_for_the_gc_and_lets_it_go_when_stopped(env):
+    """Only a mirror that owns its process freezes the heap (reads' p99 pauses were the cyclic
+    GC's full collections); stopping unfreezes, or everything it held would never be freed."""
+    import gc
+    import weakref
+
+    assert gc.get_freeze_count() == 0  # the test's own mirror does not own the process
+    await env.mirror.stop()
+    serving = Mirror(env.settings, env.store, owns_process=True)
+    await serving.start(wait=True)
+    try:
+        assert gc.get_freeze_count() > 0
+        copy = weakref.ref(serving.tiers["entities"].last)
+    finally:
+        await serving.stop()
+    assert gc.get_freeze_count() == 0
+    del serving
+    gc.collect()
+    assert copy() is None  # freed: nothing kept it past the stop
 
 
 async def test_versions_change_exactly_when_data_changes(env):

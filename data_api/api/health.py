@@ -145,7 +145,7 @@ def request_metrics(out: prometheus.Exposition, stats: RequestStats) -> None:
 def mirror_metrics(out: prometheus.Exposition, mirror: Any, bodies: BodyCache, database: dict[str, Any]) -> None:
     """The mirror's cache, sync and database metrics."""
     tiers = _tiers(mirror)
-    for what in ("hits", "misses", "refills"):
+    for what in ("hits", "misses", "refills", "refill_errors"):
         out.metric(
             f"cache_{what}_total",
             "counter",

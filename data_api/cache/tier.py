@@ -84,6 +84,7 @@ class TierStats:
     hits: int = 0
     misses: int = 0
     refills: int = 0
+    refill_errors: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         lookups = self.hits + self.misses
@@ -91,6 +92,7 @@ class TierStats:
             "hits": self.hits,
             "misses": self.misses,
             "refills": self.refills,
+            "refill_errors": self.refill_errors,
             "hit_rate": round(self.hits / lookups, 4) if lookups else None,
         }
 
@@ -143,6 +145,7 @@ class Tier:
         if self._refill is None:
             self.stats.refills += 1
             self._refill = asyncio.ensure_future(self._load())
+            self._refill.add_done_callback(self._refilled)
         if self._last is not None:
             return self._last
         # shield: one reader giving up (cancelled) must not cancel the others' refill.
@@ -155,9 +158,26 @@ class Tier:
             self.set(data)
         finally:
             self._refill = None
-        if expired and self._on_expired is not None:
-            self._on_expired(self.kind)
+            # Also when the database failed: Home Assistant can still refresh the copy.
+            if expired and self._on_expired is not None:
+                self._on_expired(self.kind)
         return data
+
+    def _refilled(self, refill: asyncio.Future[KindData]) -> None:
+        """A failed refill that readers served from the last copy never awaited: say so once
+        here (else: "exception never retrieved"), and count it for health."""
+        if refill.cancelled() or refill.exception() is None:
+            return
+        self.stats.refill_errors += 1
+        if self._last is not None:
+            _LOGGER.warning("%s: refilling from the database failed (%s); serving the last copy", self.kind,
+                            refill.exception())  # fmt: skip
+
+    async def close(self) -> None:
+        """Cancel a refill still running (the owner is stopping)."""
+        if self._refill is not None:
+            self._refill.cancel()
+            await asyncio.gather(self._refill, return_exceptions=True)
 
     def set(self, data: KindData) -> None:
         """Put a copy in memory (after a sync, or a refill) and restart its TTL."""

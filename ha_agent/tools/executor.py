@@ -126,8 +126,9 @@ def confirmation_request(action: Action) -> dict[str, Any]:
 async def perform(action: Action, env: Any, timeout: float) -> dict[str, Any]:
     """Call the service, then report the new states once the mirror has them."""
     watched = action.watched
-    before_items = (await env.home.kind("entities")).items
-    before = {e: before_items[e].last_updated if e in before_items else None for e in watched}
+    # Read as `settle` reads: a copy's older stamp would look like the action's change.
+    now = await env.home.entities_now(watched)
+    before = {e: now[e].last_updated if e in now else None for e in watched}
     target = {"entity_id": list(action.entity_ids)} if action.targeted and action.entity_ids else None
     answer = await env.actions.call_service(
         action.domain,
