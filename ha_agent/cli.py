@@ -582,7 +582,13 @@ def _loop_factory(args: argparse.Namespace) -> Callable[[], asyncio.AbstractEven
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    report_options = ("quick", "report_homes", "report_latencies", "report_json", "report_markdown")
+    if getattr(args, "bench", None) and any(getattr(args, name, None) for name in report_options):
+        # `bench --json x load` would otherwise write nothing, silently.
+        parser.error(f"--quick, --homes, --latencies-ms, --json and --markdown before {args.bench} are the report's: "
+                     f"put them after it (ha-agent bench {args.bench} --help)")  # fmt: skip
     try:
         settings = load_settings()
     except SettingsError as exc:

@@ -96,9 +96,9 @@ class ThreadServedAgent:
 
 @pytest.fixture(scope="module")
 def served_agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadServedAgent]:
-    stack = ThreadServedAgent(Path(tmp_path_factory.mktemp("agent-api-fuzz"))).start()
+    stack = ThreadServedAgent(Path(tmp_path_factory.mktemp("agent-api-fuzz")))
     try:
-        yield stack
+        yield stack.start()  # inside: a start that fails half-way still closes what it opened
     finally:
         stack.close()
 

@@ -51,6 +51,7 @@ def test_quick_report_covers_every_benchmark_with_baselines(tmp_path: Path) -> N
         assert {r["group"] for r in compared if r.get("ha_latency_ms") == latency} == {"mirror", "context", "tools"}
     tokens = {r["metric"]: r for r in compared if r["group"] == "tokens"}
     assert tokens["per exposed entity"]["baseline_is"] == "HA's Assist prompt + live context"
+    assert {r["context_mode"] for r in tokens.values()} == {"full"}  # like for like: every entity listed
     figures = {(f["group"], f["metric"]) for f in result["figures"]}
     assert {("mirror", "initial sync"), ("agent", "overhead per turn without the model, p50"),
             ("intents", "answered locally"), ("tools", "tool schemas")} <= figures  # fmt: skip
@@ -75,5 +76,15 @@ async def test_context_benchmark_against_the_real_home_assistant(real_ha) -> Non
 
 
 async def test_an_unreachable_home_assistant_is_said_not_raised() -> None:
-    result = await report._real_ha(("http://127.0.0.1:9", "not-a-token"), 1)
-    assert "not measured" in result["error"] and "not-a-token" not in result["error"]
+    result = await report._real_ha(("http://someone:hunter2@127.0.0.1:9", "not-a-token"), 1)
+    assert result["error"].startswith("real Home Assistant at http://127.0.0.1:9 not measured: ")
+    assert "not-a-token" not in result["error"] and "hunter2" not in result["error"]
+
+
+def test_report_options_given_to_a_part_are_refused_not_ignored(capsys: pytest.CaptureFixture[str]) -> None:
+    from ha_agent.cli import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["bench", "--json", "report.json", "load"])
+    assert exited.value.code == 2
+    assert "put them after it" in capsys.readouterr().err

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from . import agent as agent_bench
 
@@ -162,19 +164,23 @@ def _context_metrics(c: dict[str, Any], baseline_is: str, **where: Any) -> list[
 def _token_metrics(c: dict[str, Any], **where: Any) -> list[dict[str, Any]]:
     assist = c["assist_prompt_tokens"] + c["assist_live_context_tokens"]
     exposed = max(1, c["exposed_entities"])
+    # Ours lists every exposed entity here ("full"), as HA's does; the report says if it did not.
+    mode = {"context_mode": c["full_context_mode"]}
     return [
         _compared("tokens", "context, every exposed entity with its state", "tokens", c["full_context_tokens"], assist,
-                  "HA's Assist prompt + live context", "lower", **where),  # fmt: skip
+                  "HA's Assist prompt + live context", "lower", **where) | mode,  # fmt: skip
         _compared("tokens", "per exposed entity", "tokens", round(c["full_context_tokens"] / exposed, 1),
-                  round(assist / exposed, 1), "HA's Assist prompt + live context", "lower", **where),  # fmt: skip
+                  round(assist / exposed, 1), "HA's Assist prompt + live context", "lower", **where) | mode,  # fmt: skip
     ]
 
 
 async def _real_ha(target: tuple[str, str], repeat: int) -> dict[str, Any]:
-    """The context figures against a real Home Assistant; unreachable → said in the report."""
-    from data_api.ha import HAClient, HAError
+    """The context figures against a real Home Assistant; whatever fails is said in the report
+    (after minutes of other figures, one unreachable HA must not lose them)."""
+    from data_api.ha import HAClient
 
     url, token = target
+    shown = _without_userinfo(url)
     try:
         probe = HAClient(url, token)  # the mirror would retry forever: ask once first
         try:
@@ -182,18 +188,25 @@ async def _real_ha(target: tuple[str, str], repeat: int) -> dict[str, Any]:
         finally:
             await probe.close()
         row = await agent_bench.measure_context(url, token, repeat)
-    except (HAError, OSError, TimeoutError) as exc:
-        return {"error": f"real Home Assistant at {url} not measured: {exc}"}
+    except Exception as exc:
+        reason = re.sub(r"//[^/@\s]+@", "//", str(exc).replace(token, "***") if token else str(exc))
+        return {"error": f"real Home Assistant at {shown} not measured: {reason}"}
     return {"home": "real HA", **row}
+
+
+def _without_userinfo(url: str) -> str:
+    """`http://user:password@host:8123` → `http://host:8123`: the report may be shared."""
+    parts = urlsplit(url)
+    if not parts.hostname:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.hostname + (f":{parts.port}" if parts.port else "")))
 
 
 # --- Markdown -----------------------------------------------------------------------------------
 def _number(value: float | None) -> str:
     if value is None:
         return ""
-    if isinstance(value, int) or value.is_integer() and abs(value) >= 100:
-        return f"{value:,.0f}"
-    if abs(value) >= 100:
+    if isinstance(value, int) or abs(value) >= 100:
         return f"{value:,.0f}"
     if abs(value) >= 10:
         return f"{value:.1f}"
@@ -232,8 +245,9 @@ def format_markdown(report: dict[str, Any]) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for r in _in_reading_order(report["compared"]):
+        partial = " (ours: only what the message is about)" if r.get("context_mode", "full") != "full" else ""
         lines.append(
-            f"| {r['group']} | {r['metric']} | {r.get('home', '')} | {_latency(r)} | {_number(r['ours'])} {r['unit']} | "
+            f"| {r['group']} | {r['metric']}{partial} | {r.get('home', '')} | {_latency(r)} | {_number(r['ours'])} {r['unit']} | "
             f"{_number(r['baseline'])} {r['unit']} ({r['baseline_is']}) | {r['ratio']:,.1f}× |"
         )
     # The mirror's figures, one row per profile; then the rest, one per line.
