@@ -177,14 +177,19 @@ async def _cmd_bench_intents(args: argparse.Namespace, settings: Settings) -> in
 
 
 def _fleet_database(args: argparse.Namespace, settings: Settings, replicas: int, scratch: str) -> str:
-    """--database-url, else for replicas a PostgreSQL from DATABASE_URL or TEST_DATABASE_URL
-    (processes share it), else for one process a fresh SQLite file."""
+    """--database-url, else for replicas TEST_DATABASE_URL (processes share it), else for one
+    process a fresh SQLite file. Never DATABASE_URL: it may be production, and a bench writes
+    (and then deletes) thousands of rows."""
     url = args.database_url
     if url is None and replicas:
-        configured = settings.database_url if settings.database_url.startswith("postgresql") else None
-        url = configured or os.environ.get("TEST_DATABASE_URL")
+        url = os.environ.get("TEST_DATABASE_URL")
         if url is None:
-            raise SettingsError("replicas share a PostgreSQL: give --database-url (or DATABASE_URL), or --replicas 0")
+            single = ", or --replicas 0 for one process on a temporary SQLite" if "replicas" in args else ""
+            raise SettingsError(
+                "replicas share a database that the bench writes to: give --database-url or TEST_DATABASE_URL "
+                "(a PostgreSQL for tests, such as postgresql+asyncpg://postgres@127.0.0.1:5432/test; "
+                f"DATABASE_URL is not used){single}"
+            )
     if url is None:
         return f"sqlite+aiosqlite:///{scratch}/load.db"
     return load_settings(database_url=url).database_url  # the same URL forms as DATABASE_URL
@@ -193,6 +198,8 @@ def _fleet_database(args: argparse.Namespace, settings: Settings, replicas: int,
 async def _cmd_bench_load(args: argparse.Namespace, settings: Settings) -> int:
     import tempfile
 
+    import uuid
+
     from ha_agent.bench.fleet import forget_home
     from ha_agent.bench.load import format_load, run_load
 
@@ -200,17 +207,23 @@ async def _cmd_bench_load(args: argparse.Namespace, settings: Settings) -> int:
         database = _fleet_database(args, settings, args.replicas, scratch)
         shape = f"{args.replicas} agent replicas + a mirror process" if args.replicas else "one process"
         print(f"bench load: {args.conversations} × {args.turns} turns, {shape}…", file=sys.stderr, flush=True)
-        result = await run_load(
-            database, args.conversations, args.turns, args.model_latency_ms / 1000, args.replicas, home=args.home
-        )
-        await forget_home(database, result["home_id"])  # proven already; leave nothing behind
+        home_id = f"bench-load-{uuid.uuid4().hex[:12]}"  # chosen here: cleaned up even if the run raises
+        try:
+            result = await run_load(
+                database, args.conversations, args.turns, args.model_latency_ms / 1000, args.replicas,
+                home=args.home, home_id=home_id,
+            )  # fmt: skip
+        finally:
+            await forget_home(database, home_id)  # proven already (or failed); leave nothing behind
+    _write_json(args.json, result)  # first: the figures are kept even if printing fails
     print(format_load(result))
-    _write_json(args.json, result)
     return 0 if result["ok"] else 1
 
 
 async def _cmd_bench_soak(args: argparse.Namespace, settings: Settings) -> int:
     import tempfile
+
+    import uuid
 
     from ha_agent.bench.fleet import forget_home
     from ha_agent.bench.soak import format_soak, run_soak
@@ -218,10 +231,13 @@ async def _cmd_bench_soak(args: argparse.Namespace, settings: Settings) -> int:
     with tempfile.TemporaryDirectory(prefix="ha-agent-soak-") as scratch:
         database = _fleet_database(args, settings, 2, scratch)
         print(f"bench soak: {args.seconds:g} s of chats under faults…", file=sys.stderr, flush=True)
-        result = await run_soak(database, args.seconds, workers=args.workers)
-        await forget_home(database, result["home_id"])  # proven already; leave nothing behind
+        home_id = f"bench-soak-{uuid.uuid4().hex[:12]}"  # chosen here: cleaned up even if the run raises
+        try:
+            result = await run_soak(database, args.seconds, workers=args.workers, home_id=home_id)
+        finally:
+            await forget_home(database, home_id)  # proven already (or failed); leave nothing behind
+    _write_json(args.json, result)  # first: the figures are kept even if printing fails
     print(format_soak(result))
-    _write_json(args.json, result)
     return 0 if result["ok"] else 1
 
 
@@ -539,7 +555,9 @@ def build_parser() -> argparse.ArgumentParser:
     soak.set_defaults(run=_cmd_bench_soak)
     for one in (load, soak):
         one.add_argument(
-            "--database-url", help="default: DATABASE_URL or TEST_DATABASE_URL if PostgreSQL; one process: a temporary SQLite"
+            "--database-url",
+            help="default: TEST_DATABASE_URL (never DATABASE_URL: the bench writes to it); "
+            "load --replicas 0: a temporary SQLite",
         )
         one.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
 

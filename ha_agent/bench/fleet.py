@@ -6,6 +6,7 @@ one `ha-agent serve` with the mirror inside — sharing one database.
 Each process gets its settings in its environment only (nothing of the caller's environment
 that names a setting leaks in), runs in a scratch folder (no `.env` or `config/` is read), and
 writes its output to its own log file, kept across restarts so the soak can read every line.
+On Linux each process gets SIGTERM when the process that started it dies, however it dies.
 
     async with Fleet(database_url, replicas=2, responder=...) as fleet:
         fleet.agent_urls, fleet.data_api_url, fleet.sim, fleet.llm, fleet.headers
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import os
 import re
 import secrets
@@ -30,22 +32,49 @@ from pathlib import Path
 from typing import IO, Any
 
 import aiohttp
+from sqlalchemy import make_url
 
+from data_api.settings import Settings
 from data_api.simulator import SimulatedHA, generate_home
 from ha_agent.llm.scripted_server import Responder, ScriptedLLMServer
 
-# The caller's settings must not reach the processes (a developer's DATABASE_URL, API_KEYS...).
-_SETTING_PREFIXES = ("HA_", "DATABASE_URL", "DB_", "API_KEYS", "LLM_", "DATA_API_URL", "AGENT_URL", "HOME_ID",
-                     "INTENTS_", "HISTORY_", "TOOLS_", "LOG_LEVEL", "REMOTE_HOME_", "CACHE_TTL_")  # fmt: skip
+# The caller's settings must not reach the processes (a developer's DATABASE_URL, API_KEYS...):
+# every name the settings read, from the settings themselves, so a new setting cannot slip past.
+_SETTING_NAMES = frozenset(name.upper() for name in Settings.model_fields)
 _SERVING = re.compile(r"serving home '[^']*' at (http://\S+)/api/v1")
+_PORT_TAKEN = re.compile(r"address already in use|EADDRINUSE|Errno 98", re.IGNORECASE)
 START_TIMEOUT = 60.0
+PORT_ATTEMPTS = 3  # a free port taken again before the process binds it: another, this many times
+_PR_SET_PDEATHSIG = 1
 
 
 def free_port() -> int:
-    """A port free now: a restarted replica comes back at the same address, as behind a proxy."""
+    """A port free now, though not reserved: another process may take it before ours binds it
+    (`_launch` then moves to a fresh one). A restarted replica comes back at the same address
+    when it can, as behind a proxy."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _die_with_parent() -> Any:
+    """A `preexec_fn` that has the child SIGTERMed when this process dies (Linux prctl
+    PR_SET_PDEATHSIG), even by SIGKILL — a CI timeout killing pytest must not leave servers
+    holding ports and database connections. None where prctl is unavailable."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up here: no dlsym after fork
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def arm() -> None:
+        prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before prctl: no signal will come
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return arm
 
 
 @dataclass
@@ -53,7 +82,7 @@ class Part:
     """One service process: how to start it again, where it logs, whether it may take requests."""
 
     name: str
-    args: list[str]
+    args: list[str]  # without --port: `_launch` adds the current one
     env: dict[str, str]
     port: int
     log_path: Path
@@ -61,6 +90,7 @@ class Part:
     up: bool = False  # the load generator sends here only while up (a proxy's health check)
     starts: int = 0
     _log: IO[bytes] | None = field(default=None, repr=False)
+    _log_from: int = 0  # where the latest start's output begins in the (appended) log
 
     @property
     def url(self) -> str:
@@ -117,7 +147,8 @@ class Fleet:
         return self.data_api.url if self.data_api is not None else self.agents[0].url
 
     def secrets(self) -> list[str]:
-        return [self.sim.token, self.api_key, self.llm_key]
+        password = make_url(self.database_url).password
+        return [self.sim.token, self.api_key, self.llm_key, *([str(password)] if password else [])]
 
     def log_paths(self) -> list[Path]:
         return sorted(self.workdir.glob("*.log"))
@@ -172,7 +203,11 @@ class Fleet:
             await self._launch(self.data_api)
             agent_env = {**common, "DATA_API_URL": self.data_api.url}
             self.agents = [self._part(f"agent{n}", ["--role", "agent"], agent_env) for n in range(self.replicas)]
-        await asyncio.gather(*(self._launch(agent) for agent in self.agents))
+        # A TaskGroup, not gather: when one launch fails the others are cancelled and awaited, so
+        # every process spawned is in its part by the time __aenter__ calls stop().
+        async with asyncio.TaskGroup() as launches:
+            for agent in self.agents:
+                launches.create_task(self._launch(agent))
 
     async def stop(self) -> None:
         """SIGTERM every process (they drain their turns), then stop the in-process servers.
@@ -194,30 +229,45 @@ class Fleet:
             await agent.process.wait()
 
     async def restart(self, index: int) -> float:
-        """Start agent `index` again at its address; seconds until it answered /health."""
+        """Start agent `index` again, at its address unless that was taken meanwhile (read the
+        URL from the fleet after this); seconds until it answered /health. A live replica is
+        stopped first: its process would otherwise be left running, unreferenced."""
+        agent = self.agents[index]
         started = time.perf_counter()
-        await self._launch(self.agents[index])
+        await self._terminate(agent)
+        await self._launch(agent)
         return time.perf_counter() - started
 
     # --- processes -----------------------------------------------------------------------------
     def _part(self, name: str, role: list[str], env: dict[str, str]) -> Part:
-        port = free_port()
-        args = [sys.executable, "-m", "ha_agent.cli", "serve", *role, "--port", str(port)]
-        base = {k: v for k, v in os.environ.items() if not k.startswith(_SETTING_PREFIXES)}
-        return Part(name, args, {**base, **env, "PYTHONUNBUFFERED": "1"}, port, self.workdir / f"{name}.log")
+        args = [sys.executable, "-m", "ha_agent.cli", "serve", *role]
+        base = {k: v for k, v in os.environ.items() if k.upper() not in _SETTING_NAMES}
+        return Part(name, args, {**base, **env, "PYTHONUNBUFFERED": "1"}, free_port(), self.workdir / f"{name}.log")
 
     async def _launch(self, part: Part) -> None:
-        if part._log is None:
-            part._log = open(part.log_path, "ab")  # noqa: SIM115 (kept open across restarts)
-        part._log.write(f"--- start {part.starts + 1} ---\n".encode())
-        part._log.flush()
-        part.process = await asyncio.create_subprocess_exec(
-            *part.args, cwd=self.workdir, env=part.env, stdin=asyncio.subprocess.DEVNULL,
-            stdout=part._log, stderr=asyncio.subprocess.STDOUT,
-        )  # fmt: skip
-        part.starts += 1
-        await self._wait_ready(part)
-        part.up = True
+        """Start the process and wait until it serves; on a fresh port if its port was taken."""
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            if part._log is None:
+                part._log = open(part.log_path, "ab")  # noqa: SIM115 (kept open across restarts)
+            part._log.write(f"--- start {part.starts + 1} ---\n".encode())
+            part._log.flush()
+            part._log_from = part._log.tell()
+            part.process = await asyncio.create_subprocess_exec(
+                *part.args, "--port", str(part.port), cwd=self.workdir, env=part.env,
+                stdin=asyncio.subprocess.DEVNULL, stdout=part._log, stderr=asyncio.subprocess.STDOUT,
+                preexec_fn=_die_with_parent(),
+            )  # fmt: skip
+            part.starts += 1
+            try:
+                await self._wait_ready(part)
+            except RuntimeError:
+                exited = part.process.returncode is not None
+                if not (exited and _PORT_TAKEN.search(self._since_start(part)) and attempt < PORT_ATTEMPTS):
+                    raise
+                part.port = free_port()
+                continue
+            part.up = True
+            return
 
     async def _wait_ready(self, part: Part) -> None:
         """Until the process says where it serves and /health answers 200; its log if it dies."""
@@ -229,15 +279,24 @@ class Fleet:
                     raise RuntimeError(f"{part.name} exited ({part.process.returncode}):\n{self._tail(part)}")
                 with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError):
                     async with http.get(f"{part.url}/health") as response:
-                        if response.status == 200 and _SERVING.search(self._tail(part)):
+                        if response.status == 200 and _SERVING.search(self._since_start(part)):
                             return
                 await asyncio.sleep(0.1)
         raise RuntimeError(f"{part.name} did not answer /health within {START_TIMEOUT:.0f} s:\n{self._tail(part)}")
 
     @staticmethod
-    def _tail(part: Part, lines: int = 40) -> str:
-        text = part.log_path.read_text(errors="replace") if part.log_path.exists() else ""
-        return "\n".join(text.splitlines()[-lines:])
+    def _since_start(part: Part) -> str:
+        """The latest start's output only: the log is appended across restarts, and an earlier
+        start's "serving home" line (or error) must not pass for this one's."""
+        if not part.log_path.exists():
+            return ""
+        with part.log_path.open("rb") as log:
+            log.seek(part._log_from)
+            return log.read().decode(errors="replace")
+
+    @classmethod
+    def _tail(cls, part: Part, lines: int = 40) -> str:
+        return "\n".join(cls._since_start(part).splitlines()[-lines:])
 
     async def _terminate(self, part: Part) -> None:
         part.up = False
