@@ -195,50 +195,54 @@ def _fleet_database(args: argparse.Namespace, settings: Settings, replicas: int,
     return load_settings(database_url=url).database_url  # the same URL forms as DATABASE_URL
 
 
-async def _cmd_bench_load(args: argparse.Namespace, settings: Settings) -> int:
+async def _fleet_bench(
+    args: argparse.Namespace,
+    settings: Settings,
+    what: str,
+    replicas: int,
+    run: Callable[[str, str], Coroutine[Any, Any, dict[str, Any]]],
+    report: Callable[[dict[str, Any]], str],
+) -> int:
+    """`bench load` and `bench soak`: a database, a home id of the run's own, then its rows gone."""
     import tempfile
-
     import uuid
 
     from ha_agent.bench.fleet import forget_home
-    from ha_agent.bench.load import format_load, run_load
 
-    with tempfile.TemporaryDirectory(prefix="ha-agent-load-") as scratch:
-        database = _fleet_database(args, settings, args.replicas, scratch)
-        shape = f"{args.replicas} agent replicas + a mirror process" if args.replicas else "one process"
-        print(f"bench load: {args.conversations} × {args.turns} turns, {shape}…", file=sys.stderr, flush=True)
-        home_id = f"bench-load-{uuid.uuid4().hex[:12]}"  # chosen here: cleaned up even if the run raises
+    with tempfile.TemporaryDirectory(prefix=f"ha-agent-{what}-") as scratch:
+        database = _fleet_database(args, settings, replicas, scratch)
+        home_id = f"bench-{what}-{uuid.uuid4().hex[:12]}"  # chosen here: cleaned up even if the run raises
         try:
-            result = await run_load(
-                database, args.conversations, args.turns, args.model_latency_ms / 1000, args.replicas,
-                home=args.home, home_id=home_id,
-            )  # fmt: skip
+            result = await run(database, home_id)
         finally:
             await forget_home(database, home_id)  # proven already (or failed); leave nothing behind
     _write_json(args.json, result)  # first: the figures are kept even if printing fails
-    print(format_load(result))
+    print(report(result))
     return 0 if result["ok"] else 1
+
+
+async def _cmd_bench_load(args: argparse.Namespace, settings: Settings) -> int:
+    from ha_agent.bench.load import format_load, run_load
+
+    shape = f"{args.replicas} agent replicas + a mirror process" if args.replicas else "one process"
+    print(f"bench load: {args.conversations} × {args.turns} turns, {shape}…", file=sys.stderr, flush=True)
+    return await _fleet_bench(
+        args, settings, "load", args.replicas,
+        lambda database, home_id: run_load(database, args.conversations, args.turns, args.model_latency_ms / 1000,
+                                           args.replicas, home=args.home, home_id=home_id),
+        format_load,
+    )  # fmt: skip
 
 
 async def _cmd_bench_soak(args: argparse.Namespace, settings: Settings) -> int:
-    import tempfile
-
-    import uuid
-
-    from ha_agent.bench.fleet import forget_home
     from ha_agent.bench.soak import format_soak, run_soak
 
-    with tempfile.TemporaryDirectory(prefix="ha-agent-soak-") as scratch:
-        database = _fleet_database(args, settings, 2, scratch)
-        print(f"bench soak: {args.seconds:g} s of chats under faults…", file=sys.stderr, flush=True)
-        home_id = f"bench-soak-{uuid.uuid4().hex[:12]}"  # chosen here: cleaned up even if the run raises
-        try:
-            result = await run_soak(database, args.seconds, workers=args.workers, home_id=home_id)
-        finally:
-            await forget_home(database, home_id)  # proven already (or failed); leave nothing behind
-    _write_json(args.json, result)  # first: the figures are kept even if printing fails
-    print(format_soak(result))
-    return 0 if result["ok"] else 1
+    print(f"bench soak: {args.seconds:g} s of chats under faults…", file=sys.stderr, flush=True)
+    return await _fleet_bench(
+        args, settings, "soak", 2,
+        lambda database, home_id: run_soak(database, args.seconds, workers=args.workers, home_id=home_id),
+        format_soak,
+    )  # fmt: skip
 
 
 async def _cmd_query(args: argparse.Namespace, settings: Settings) -> int:
