@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ha_agent.context import ContextBuilder, Hints
-from ha_agent.history import ConversationStore, StoredMessage, select_window
+from ha_agent.history import ConversationStore, StoredMessage
 from ha_agent.intents import LocalEngine
 from ha_agent.llm import LLMClient, LLMError, LLMRateLimited, LLMTimeout, TextDelta, Usage
 from ha_agent.tools import Toolbox, ToolEnv, ToolOutcome
@@ -129,8 +129,10 @@ class Agent:
 
         # Independent reads of the turn's start, side by side: a confirmation waiting for this
         # message, and the conversation so far.
-        pending, stored = await asyncio.gather(
-            self.toolbox.resolve_pending(message, env), self.history.load(conversation_id)
+        pending, (stored, window) = await asyncio.gather(
+            self.toolbox.resolve_pending(message, env),
+            # Only what the window can take is read: a turn costs the same at message 10 or 1,000.
+            self.history.load_window(conversation_id, self.settings.history_max_tokens, at_least=_RECENT_MESSAGES),
         )
         if pending is not None and not pending.cancelled:
             result.tool_calls.append(pending.outcome)
@@ -149,7 +151,6 @@ class Agent:
                 return
         assert self.llm is not None
 
-        window = select_window(stored, self.settings.history_max_tokens)
         mark = time.perf_counter()
         context = await self.context.build(message, _recent_entity_ids(stored[-_RECENT_MESSAGES:]), hints)
         result.timings.context_ms = (time.perf_counter() - mark) * 1000

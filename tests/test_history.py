@@ -35,10 +35,12 @@ from ha_agent.history import (
     ConversationStore,
     InvalidMessage,
     StoredMessage,
+    Window,
     select_window,
 )
 from ha_agent.history.migrate import SCRIPT_LOCATION, VERSION_TABLE
 from ha_agent.history.schema import conversations
+from ha_agent.history.store import _UNIT_SLACK
 from ha_agent.history.schema import metadata as history_metadata
 from ha_agent.tokens import get_encoding
 
@@ -717,3 +719,68 @@ def test_window_examples() -> None:
     # Calls whose results never got stored are not sent, nor is a stray result.
     broken = [u1, _message(2, "tool", 1, tool_call_id="q"), a2, _message(4, "assistant", 1, tool_calls=[call("w")]), u2]
     assert select_window(broken, 1000) == [u1, a2, u2]
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading only what a window can take
+# ---------------------------------------------------------------------------------------------
+
+
+def _recent(messages: Sequence[StoredMessage], max_tokens: int, at_least: int) -> list[StoredMessage]:
+    """What `ConversationStore.load_recent` promises, over a whole list: the first and last user
+    messages, the newest messages whose tokens reach `max_tokens` and `_UNIT_SLACK` more, and
+    the newest `at_least`."""
+    users = [m.seq for m in messages if m.role == "user"]
+    pinned = {users[0], users[-1]} if users else set()
+    reach, newer = 0, 0
+    for message in reversed(messages):
+        if newer >= max_tokens:
+            break
+        reach += 1
+        newer += message.token_count
+    newest = len(messages) - max(reach + _UNIT_SLACK, at_least)
+    return [m for i, m in enumerate(messages) if i >= newest or m.seq in pinned]
+
+
+def _same_window(a: Window, b: Window) -> bool:
+    return list(a) == list(b) and (a.tokens, a.first_dropped, a.over_budget) == (b.tokens, b.first_dropped, b.over_budget)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data(), conversations_())
+def test_the_recent_messages_give_the_window_of_the_whole_conversation(
+    data: st.DataObject, messages: list[StoredMessage]
+) -> None:
+    budget = data.draw(budgets(messages), label="budget")
+    recent = _recent(messages, budget, 0)
+    window = select_window(recent, budget)
+    if window.reached_start and len(recent) < len(messages):  # what `load_window` then does
+        window = select_window(messages, budget)
+    assert _same_window(window, select_window(messages, budget))
+
+
+async def test_load_recent_reads_what_the_window_takes_in_one_query(history: ConversationStore, home: str) -> None:
+    rnd = random.Random(3)
+    conversation_id = await history.create(home)
+    for turn in range(60):
+        batch: list[dict[str, Any]] = [{"role": "user", "content": "question " + "word " * rnd.randint(1, 60)}]
+        if turn % 3:
+            ids = [f"c{turn}_{i}" for i in range(rnd.randint(1, 3))]
+            batch.append({"role": "assistant", "content": None,
+                          "tool_calls": [{"id": i, "type": "function", "function": {"name": "get_state", "arguments": "{}"}}
+                                         for i in ids]})  # fmt: skip
+            batch += [{"role": "tool", "tool_call_id": i, "content": "state " * rnd.randint(1, 80)} for i in ids]
+        batch.append({"role": "assistant", "content": "answer " * rnd.randint(1, 40)})
+        await history.append(conversation_id, batch, MODEL)
+    whole = await history.load(conversation_id)
+    for budget in (0, 40, 300, 1000, 4000, 10**6):
+        with counting_statements(history) as statements:
+            recent = await history.load_recent(conversation_id, budget, at_least=12)
+        assert len(statements) == 1
+        assert recent == _recent(whole, budget, 12)
+        read, window = await history.load_window(conversation_id, budget, at_least=12)
+        assert _same_window(window, select_window(whole, budget))
+        assert read == recent  # whole units at the edge: read once
+    assert recent == whole  # the largest budget takes everything
+    assert len(await history.load_recent(conversation_id, 1000)) < len(whole) // 4  # the point of it
+    assert await history.load_recent("no-such-conversation", 1000) == []

@@ -31,7 +31,7 @@ from .messages import StoredMessage
 class Window(list[StoredMessage]):
     """The messages to send, in conversation order, and what selecting them cost and dropped."""
 
-    __slots__ = ("dropped", "first_dropped", "over_budget", "tokens")
+    __slots__ = ("dropped", "first_dropped", "over_budget", "reached_start", "tokens")
 
     def __init__(
         self,
@@ -41,12 +41,16 @@ class Window(list[StoredMessage]):
         dropped: int = 0,
         first_dropped: bool = False,
         over_budget: bool = False,
+        reached_start: bool = False,
     ) -> None:
         super().__init__(messages)
         self.tokens = tokens  # sum of the kept messages' token counts
         self.dropped = dropped  # stored messages left out, for lack of room or as unsendable
         self.first_dropped = first_dropped  # the first user message did not fit beside the current
         self.over_budget = over_budget  # the current user message alone exceeds the budget
+        # Every message given was walked (no unit stopped it): given only the newest ones, the
+        # whole conversation might have given a longer window.
+        self.reached_start = reached_start
 
 
 def select_window(messages: Sequence[StoredMessage], budget_tokens: int) -> Window:
@@ -73,6 +77,7 @@ def select_window(messages: Sequence[StoredMessage], budget_tokens: int) -> Wind
     start = total
     unsendable: list[int] = []
     index = total - 1
+    reached_start = False
     while index >= 0:
         message = messages[index]
         if index == current or index == first:  # pinned: already paid for
@@ -101,8 +106,10 @@ def select_window(messages: Sequence[StoredMessage], budget_tokens: int) -> Wind
             break
         start = owner
         index = owner - 1
+    else:
+        reached_start = True
 
-    window = Window(first_dropped=first_dropped, over_budget=over_budget)
+    window = Window(first_dropped=first_dropped, over_budget=over_budget, reached_start=reached_start)
     for pinned in (first, current):
         if 0 <= pinned < start:
             window.append(messages[pinned])
