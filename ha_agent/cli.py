@@ -446,6 +446,22 @@ def _cmd_install_integration(args: argparse.Namespace, settings: Settings) -> in
     return 0
 
 
+def _at_least(low: float, kind: type = int) -> Callable[[str], Any]:
+    """An argparse type: a number of `kind` no smaller than `low` (a clear usage error, not a
+    fleet started to do nothing)."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or value < low:
+            raise argparse.ArgumentTypeError(f"expected a {'whole ' if kind is int else ''}number ≥ {low:g}, not {text!r}")
+        return value
+
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ha-agent",
@@ -547,15 +563,15 @@ def build_parser() -> argparse.ArgumentParser:
     load = bench_kinds.add_parser(
         "load", help="concurrent conversations across agent replicas on one database, proven from the database"
     )
-    load.add_argument("--replicas", type=int, default=2, help="agent processes beside a mirror process (0: one process)")
-    load.add_argument("--conversations", type=int, default=100, help="concurrent conversations (default 100)")
-    load.add_argument("--turns", type=int, default=10, help="turns per conversation (default 10)")
+    load.add_argument("--replicas", type=_at_least(0), default=2, help="agent processes beside a mirror process (0: one process)")
+    load.add_argument("--conversations", type=_at_least(1), default=100, help="concurrent conversations (default 100)")
+    load.add_argument("--turns", type=_at_least(1), default=10, help="turns per conversation (default 10)")
     load.add_argument("--model-latency-ms", type=float, default=300.0, help="model server latency (default 300)")
     load.add_argument("--home", choices=HOME_SIZES, default="small", help="simulated home size (default small)")
     load.set_defaults(run=_cmd_bench_load)
     soak = bench_kinds.add_parser("soak", help="chats while HA restarts, the model fails and a replica is killed")
-    soak.add_argument("--seconds", type=float, default=90.0, help="duration of the chats (default 90)")
-    soak.add_argument("--workers", type=int, default=12, help="concurrent conversations (default 12)")
+    soak.add_argument("--seconds", type=_at_least(1, float), default=90.0, help="duration of the chats (default 90)")
+    soak.add_argument("--workers", type=_at_least(1), default=12, help="concurrent conversations (default 12)")
     soak.set_defaults(run=_cmd_bench_soak)
     for one in (load, soak):
         one.add_argument(

@@ -31,6 +31,18 @@ def sqlite_is_memory(url: URL) -> bool:
     return database in ("", ":memory:") or url.query.get("mode") == "memory"
 
 
+def pool_options(settings: Any) -> dict[str, Any]:
+    """The pool settings (`DB_*`) every engine of the distribution takes, as `create_engine`
+    keywords: the mirror's store and an agent's history read them alike."""
+    return {
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_max_overflow,
+        "pool_recycle": settings.db_pool_recycle,
+        "pool_timeout": settings.db_pool_timeout,
+        "pool_pre_ping": settings.db_pool_pre_ping,
+    }
+
+
 def create_engine(
     database_url: str,
     *,

@@ -41,7 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from data_api.ha.models import Entity
 
 from . import migrate as _migrate
-from .engine import WRITE_OPTION, create_engine
+from .engine import WRITE_OPTION, create_engine, pool_options
 from .errors import guard
 from .kinds import CONFIG_KEY, KINDS, Kind, KindSpec, spec_for
 from .schema import EntityRow, ItemLabelRow, SyncStateRow, table_of
@@ -109,14 +109,7 @@ class Store:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Store:
-        return cls(
-            settings.database_url,
-            pool_size=settings.db_pool_size,
-            max_overflow=settings.db_max_overflow,
-            pool_recycle=settings.db_pool_recycle,
-            pool_timeout=settings.db_pool_timeout,
-            pool_pre_ping=settings.db_pool_pre_ping,
-        )
+        return cls(settings.database_url, **pool_options(settings))
 
     @property
     def engine(self) -> AsyncEngine:

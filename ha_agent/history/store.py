@@ -32,7 +32,7 @@ from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from data_api.store import migrate as store_migrate
-from data_api.store.engine import WRITE_OPTION, create_engine
+from data_api.store.engine import WRITE_OPTION, create_engine, pool_options
 from data_api.store.errors import guard
 
 from .messages import (
@@ -95,11 +95,7 @@ class ConversationStore:
         """A store with its own engine, for an agent process that does not host the mirror."""
         engine = create_engine(
             settings.database_url,
-            pool_size=settings.db_pool_size,
-            max_overflow=settings.db_max_overflow,
-            pool_recycle=settings.db_pool_recycle,
-            pool_timeout=settings.db_pool_timeout,
-            pool_pre_ping=settings.db_pool_pre_ping,
+            **pool_options(settings),
             busy_timeout=5.0,
             connect_timeout=10.0,
             application_name="ha-agent-history",
