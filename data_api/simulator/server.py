@@ -67,6 +67,8 @@ class SimulatedHA:
     - `latency`: seconds added to every WebSocket command and REST request;
       `command_latency[type]` overrides it per command type (REST keys: "rest:GET /api/states");
     - `refuse_auth`: answer every auth with `auth_invalid` (and REST with 401);
+    - `refuse_websocket`: refuse WebSocket upgrades (HTTP 503) while REST still answers, as a
+      restarting HA may for a moment;
     - `hang_commands`: command types that are counted but never answered;
     - `malformed_next`: the next frame sent (to any client) is cut into invalid JSON;
     - `await drop_connections()`: abort every WebSocket mid-stream, without a close frame;
@@ -83,6 +85,7 @@ class SimulatedHA:
         self.latency = 0.0
         self.command_latency: dict[str, float] = {}
         self.refuse_auth = False
+        self.refuse_websocket = False
         self.hang_commands: set[str] = set()
         self.malformed_next = False
         self.command_counts: Counter[str] = Counter()
@@ -217,6 +220,8 @@ class SimulatedHA:
         return await handler(request)
 
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
+        if self.refuse_websocket:
+            raise web.HTTPServiceUnavailable()
         return await Connection(self, request).serve(request)
 
     @staticmethod

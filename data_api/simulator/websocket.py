@@ -712,3 +712,34 @@ def _expose(conn: Connection, msg: dict[str, Any]) -> None:
          v.required("assistant", v.one_of(_ASSISTANTS)))  # fmt: skip
 def _expose_new_get(conn: Connection, msg: dict[str, Any]) -> None:
     conn.send_result(msg["id"], {"expose_new": msg["assistant"] == "conversation"})
+
+
+# --- script and automation configurations (what the frontend's editors read) ---------------------
+
+
+@command("script/config", v.required("entity_id", v.strict_string))
+def _script_config(conn: Connection, msg: dict[str, Any]) -> None:
+    """A script's raw config as scripts.yaml holds it (components/script `websocket_config`)."""
+    script = conn.home.scripts.get(msg["entity_id"])
+    if script is None or msg["entity_id"] not in conn.home.states:
+        raise P.NotFound("Entity not found")
+    config: dict[str, Any] = {"alias": script["name"], "sequence": script["sequence"]}
+    for key in ("description", "icon", "mode"):
+        if script.get(key):
+            config[key] = script[key]
+    if script["fields"]:
+        config["fields"] = script["fields"]
+    conn.send_result(msg["id"], {"config": config})
+
+
+@command("automation/config", v.required("entity_id", v.strict_string))
+def _automation_config(conn: Connection, msg: dict[str, Any]) -> None:
+    """An automation's config. The generated automations carry no steps of their own: their
+    config is their id and alias, with nothing to run (what the simulator does when triggered)."""
+    state = conn.home.states.get(msg["entity_id"])
+    if state is None or not msg["entity_id"].startswith("automation."):
+        raise P.NotFound("Entity not found")
+    attributes = state["attributes"]
+    config = {"id": attributes.get("id"), "alias": attributes.get("friendly_name"), "description": "",
+              "triggers": [], "conditions": [], "actions": [], "mode": attributes.get("mode", "single")}  # fmt: skip
+    conn.send_result(msg["id"], {"config": config})
