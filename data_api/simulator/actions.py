@@ -39,7 +39,9 @@ ALWAYS_LOADED = ("homeassistant", "persistent_notification", "notify", "person",
                  "input_select", "input_text", "input_datetime", "input_button", "counter",
                  "timer", "schedule")  # fmt: skip
 _LOGGER = logging.getLogger(__name__)
-_TAIL = ("unit_of_measurement", "device_class", "icon", "friendly_name", "supported_features")
+# What every entity shows last, whatever its domain writes before (helpers/entity.py).
+TAIL_KEYS = _TAIL = ("unit_of_measurement", "device_class", "icon", "friendly_name",
+                     "supported_features")  # fmt: skip
 DELETE: Any = object()
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import protocol as P
 from . import services as S
-from .actions import DELETE, Call, handles
+from .actions import TAIL_KEYS, Call, handles
 from .util import uuid_hex
 
 if TYPE_CHECKING:
@@ -145,15 +145,19 @@ def calendar_state(home: SimHome, entity_id: str) -> tuple[str, dict[str, Any]]:
     }  # fmt: skip
 
 
-_EVENT_ATTRS = ("message", "all_day", "start_time", "end_time", "location", "description")
+def calendar_written(home: SimHome, entity_id: str) -> tuple[str, dict[str, Any]]:
+    """What a calendar writes now: its state, its event's attributes (none without an event),
+    then what every entity shows last."""
+    state, event = calendar_state(home, entity_id)
+    tail = {key: value for key, value in home.states[entity_id]["attributes"].items()
+            if key in TAIL_KEYS}  # fmt: skip
+    return state, {**event, **tail}
 
 
 def refresh_calendar(call: Call, entity_id: str) -> None:
-    """Rewrite a calendar's state after its events or the clock changed; without an event HA
-    shows no event attributes at all."""
-    state, attrs = calendar_state(call.home, entity_id)
-    gone = {key: DELETE for key in _EVENT_ATTRS if key not in attrs}
-    call.write(entity_id, state, **gone, **attrs)
+    """Rewrite a calendar's state after its events changed."""
+    state, attributes = calendar_written(call.home, entity_id)
+    call.home.set_state(entity_id, state, attributes, context=call.context)
 
 
 def api_event(event: dict[str, Any], home: SimHome) -> dict[str, Any]:

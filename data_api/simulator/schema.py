@@ -49,6 +49,13 @@ class Invalid(Exception):
         return InvalidFormat(str(self))
 
 
+class Group(str):
+    """A path step naming a vol.Exclusive/Inclusive group, which voluptuous prints as <name>."""
+
+    def __repr__(self) -> str:
+        return f"<{self}>"
+
+
 def valid_entity_id(entity_id: str) -> bool:
     return bool(_ENTITY_ID.match(entity_id))
 
@@ -299,7 +306,7 @@ def together(*keys: str, group: str, message: str | None = None,
         present = sum(key in data for key in keys)
         if 0 < present < len(keys):
             raise Invalid(message or "some but not all values in the same group of inclusion "
-                          f"'{group}'", (group,))  # fmt: skip
+                          f"'{group}'", (Group(group),))  # fmt: skip
 
     return check
 
@@ -350,7 +357,7 @@ class Schema:
                 if key.group in groups:
                     raise Invalid(
                         f"two or more values in the same group of exclusion '{key.group}'",
-                        (key.group,),
+                        (Group(key.group),),
                     )
                 groups[key.group] = name
             try:

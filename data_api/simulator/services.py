@@ -358,7 +358,7 @@ def _event_in(value: Any) -> dict[str, int]:
         raise v.Invalid("extra keys not allowed", (sorted(unknown)[0],))
     if len(data) > 1:
         raise v.Invalid("two or more values in the same group of exclusion 'event_types'",
-                        ("event_types",))  # fmt: skip
+                        (v.Group("event_types"),))  # fmt: skip
     return {key: v.number(0, integer=True)(amount) for key, amount in data.items()}
 
 
