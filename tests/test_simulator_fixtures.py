@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
@@ -176,7 +177,7 @@ def test_attribute_order_is_has(home: EvalHome):
 
 def test_a_bare_entity_gets_what_its_services_need():
     """Entities written with nothing but an id still work like HA's."""
-    context = HomeContext(datetime.now().astimezone().tzinfo)  # type: ignore[arg-type]
+    context = HomeContext(ZoneInfo("UTC"))
 
     def spec(entity_id: str, state: Any = None, **attributes: Any) -> Any:
         return entity_spec(entity_id, None, state, attributes, context)
@@ -295,6 +296,17 @@ def test_the_clock_moves_calendars(home: EvalHome):
     assert list(_attrs(home, "calendar.personal")) == ["friendly_name", "supported_features"]
 
 
+def test_a_clock_in_another_offset_moves_the_home_s_local_time(home: EvalHome):
+    brisbane = timezone(timedelta(hours=10))
+    home.set_clock(datetime(2025, 4, 2, 16, 30, tzinfo=brisbane))  # before the dentist
+    calendar = _attrs(home, "calendar.personal")
+    assert calendar["message"] == "Dentist"
+    assert calendar["start_time"] == "2025-04-02 17:00:00"  # 09:00+02:00 in Brisbane
+    assert home.config["time_zone"] == "Europe/Amsterdam"
+    home.reset()
+    assert str(home.time_zone) == "Europe/Amsterdam" and home.clock is None
+
+
 def test_loading_setup_and_reset_take_milliseconds():
     fixture = read_fixture(EDGE)
     loads = []
@@ -383,6 +395,25 @@ async def test_todo_items_are_listed_added_changed_and_removed(ha):
     assert error.code == "not_found"
 
 
+async def test_a_local_to_do_list_takes_due_dates_and_descriptions(tmp_path):
+    home = load_home({"entities": [{"id": "todo.chores", "name": "Chores"}]},
+                     time_zone="Europe/Berlin", now=NOW)  # fmt: skip
+    async with SimulatedHA(home) as sim, HAClient(sim.url, sim.token) as client:
+        await _call(client, "todo", "add_item", "todo.chores", item="Taxes",
+                    due_datetime="2025-04-05 18:00:00", description="Before the weekend")
+        await _call(client, "todo", "add_item", "todo.chores", item="Bins", due_date="2025-04-07")
+        items = (await _response(client, "todo", "get_items", "todo.chores"))["items"]
+        assert [(i["summary"], i["due"], i.get("description")) for i in items] == [
+            ("Taxes", "2025-04-05T18:00:00+02:00", "Before the weekend"),  # the home's zone
+            ("Bins", "2025-04-07", None)]
+        error = await _error(_call(client, "todo", "add_item", "todo.chores", item="X",
+                                   due_date="2025-04-07", due_datetime="2025-04-07 10:00"))
+        assert error.message == "must contain at most one of due_date, due_datetime."
+        await _call(client, "todo", "update_item", "todo.chores", item="Taxes", due_date=None)
+        assert "due" not in (await _response(client, "todo", "get_items", "todo.chores"))[
+            "items"][0]
+
+
 async def test_calendar_events_come_from_the_entity(ha):
     home, client, sim = ha
     home.set_clock(DENTIST)
@@ -409,6 +440,11 @@ async def test_calendar_events_come_from_the_entity(ha):
                 start_date_time="2025-04-02 09:45:00", end_date_time="2025-04-02 10:30:00")
     found = await _response(client, "calendar", "get_events", calendar, duration="01:00:00")
     assert [event["summary"] for event in found["events"]] == ["Dentist", "Haircut"]
+    await _call(client, "calendar", "create_event", calendar, summary="Picnic",
+                **{"in": {"days": 2}})  # two days after the pretended today
+    picnic = home.calendar_events[calendar][-1]
+    assert (picnic["summary"], str(picnic["start"]), str(picnic["end"])) == (
+        "Picnic", "2025-04-04", "2025-04-05")
     error = await _error(_call(client, "calendar", "create_event", calendar, summary="X",
                                start_date="2025-04-05"))  # fmt: skip
     assert error.message == "Start and end dates must both be specified @ data[<dates>]"

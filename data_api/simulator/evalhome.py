@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from .domains import calendar_state, calendar_written
@@ -43,6 +43,7 @@ class _Baseline:
     alarm_codes: dict[str, str]
     scenes: dict[str, dict[str, dict[str, Any]]]
     scripts: dict[str, dict[str, Any]]
+    legacy_exposure: dict[str, bool]
 
 
 class EvalHome(SimHome):
@@ -56,6 +57,7 @@ class EvalHome(SimHome):
         self.written = written  # the fixture's own entities (distractors are not in it)
         self._baseline: _Baseline | None = None
         self._dirty: set[str] = set()
+        self._zone = self.time_zone  # the loaded zone, which a pretended clock may override
         self.listen(self._track)
 
     def _track(self, event: dict[str, Any]) -> None:
@@ -96,7 +98,8 @@ class EvalHome(SimHome):
             memory=copy.deepcopy(self.memory), todo_items=copy.deepcopy(self.todo_items),
             calendar_events=copy.deepcopy(self.calendar_events),
             forecasts=copy.deepcopy(self.forecasts), alarm_codes=dict(self.alarm_codes),
-            scenes=dict(self.scenes), scripts=dict(self.scripts))  # fmt: skip
+            scenes=dict(self.scenes), scripts=dict(self.scripts),
+            legacy_exposure=dict(self.legacy_exposure))  # fmt: skip
         self._dirty.clear()
 
     # --- a case -----------------------------------------------------------------------------
@@ -122,18 +125,25 @@ class EvalHome(SimHome):
 
     def snapshot(self, entity_ids: Any = None) -> dict[str, dict[str, Any]]:
         """{entity_id: {state, attributes}} of every state (or of `entity_ids`), for diffing
-        before and after a case. Attribute values are shared, not copied: do not change them."""
-        ids = self.states if entity_ids is None else entity_ids
-        return {eid: {"state": self.states[eid]["state"],
-                      "attributes": dict(self.states[eid]["attributes"])}
-                for eid in ids if eid in self.states}  # fmt: skip
+        before and after a case. A change replaces a state's attributes, never edits them, so
+        they are shared rather than copied (5,000 entities in ~2 ms): do not edit them."""
+        states = self.states
+        ids = states if entity_ids is None else entity_ids
+        return {eid: {"state": states[eid]["state"], "attributes": states[eid]["attributes"]}
+                for eid in ids if eid in states}  # fmt: skip
 
     def set_clock(self, moment: datetime | float | None) -> None:
         """Pretend it is `moment` (a test's context_now; None: the real time). Calendars show
-        the event of that moment, and "today" follows it in their services."""
+        the event of that moment, and "today" follows it in their services: a moment written
+        with another UTC offset than the home's zone has then also moves the home's local time
+        to that offset until the reset (the zone in get_config stays as loaded)."""
+        self.time_zone = self._zone
         if isinstance(moment, datetime):
-            moment = (moment if moment.tzinfo else moment.replace(tzinfo=self.time_zone)
-                      ).timestamp()  # fmt: skip
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=self.time_zone)
+            elif moment.utcoffset() != moment.astimezone(self.time_zone).utcoffset():
+                self.time_zone = timezone(moment.utcoffset() or timedelta(0))
+            moment = moment.timestamp()
         self.clock = moment
         self._refresh_calendars()
 
@@ -152,7 +162,8 @@ class EvalHome(SimHome):
         for task in list(self.running_scripts.values()):
             task.cancel()
         self.running_scripts.clear()
-        self.clock = None
+        self.clock, self.time_zone = None, self._zone
+        self.legacy_exposure = dict(base.legacy_exposure)
         self.memory = copy.deepcopy(base.memory)
         self.todo_items = copy.deepcopy(base.todo_items)
         self.calendar_events = copy.deepcopy(base.calendar_events)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import random
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -139,37 +139,35 @@ class _Places:
         self.areas: dict[str, dict[str, Any]] = {}
 
     @staticmethod
-    def _find(items: dict[str, dict[str, Any]], ref: str, key: str) -> str | None:
-        if ref in items:
-            return ref
-        folded = ref.casefold()
-        return next((item_id for item_id, item in items.items()
-                     if item["name"].casefold() == folded or item[key] == slugify(ref)), None)
+    def _resolve(items: dict[str, dict[str, Any]], ref: Any, key: str,
+                 make: Callable[[str], dict[str, Any]]) -> str | None:  # fmt: skip
+        """The id of the item `ref` names (its id, its name or its name's slug), else of a new
+        one `make` builds."""
+        if ref is None or ref == "":
+            return None
+        text = str(ref)
+        if text in items:
+            return text
+        found = next((item_id for item_id, item in items.items()
+                      if item["name"].casefold() == text.casefold()
+                      or item[key] == slugify(text)), None)  # fmt: skip
+        if found is not None:
+            return found
+        new_id = unique_slug(slugify(text), items)
+        items[new_id] = make(new_id)
+        return new_id
 
     def floor(self, ref: Any, *, name: str | None = None, level: Any = None,
               aliases: Iterable[str] = (), icon: str | None = None) -> str | None:  # fmt: skip
-        if ref is None or ref == "":
-            return None
-        found = self._find(self.floors, str(ref), "floor_id")
-        if found is not None:
-            return found
-        floor_id = unique_slug(slugify(str(ref)), self.floors)
-        self.floors[floor_id] = floor_entry(floor_id, plain_name(name or ref), created=self.created,
-                                            aliases=aliases, icon=icon,
-                                            level=None if level is None else int(level))
-        return floor_id
+        return self._resolve(self.floors, ref, "floor_id", lambda floor_id: floor_entry(
+            floor_id, plain_name(name or ref), created=self.created, aliases=aliases, icon=icon,
+            level=None if level is None else int(level)))
 
     def area(self, ref: Any, *, name: str | None = None, floor: Any = None,
              aliases: Iterable[str] = (), icon: str | None = None) -> str | None:  # fmt: skip
-        if ref is None or ref == "":
-            return None
-        found = self._find(self.areas, str(ref), "area_id")
-        if found is not None:
-            return found
-        area_id = unique_slug(slugify(str(ref)), self.areas)
-        self.areas[area_id] = area_entry(area_id, plain_name(name or ref), created=self.created,
-                                         floor_id=self.floor(floor), aliases=aliases, icon=icon)
-        return area_id
+        return self._resolve(self.areas, ref, "area_id", lambda area_id: area_entry(
+            area_id, plain_name(name or ref), created=self.created, floor_id=self.floor(floor),
+            aliases=aliases, icon=icon))
 
 
 def _time_zone(fixture: HomeFixture, given: str | None) -> str:
@@ -229,7 +227,8 @@ def build_data(fixture: HomeFixture, *, time_zone: str | None = None, metric: bo
     specs: dict[str, EntitySpec] = {}
     for entity in fixture.entities:
         entity_id = str(entity["id"])
-        name = plain_name(entity.get("name") or entity_id.split(".", 1)[1].replace("_", " ").title())
+        name = plain_name(entity.get("name") or (entity.get("attributes") or {}).get(
+            "friendly_name") or entity_id.split(".", 1)[1].replace("_", " ").title())
         written[entity_id] = Written(name, entity.get("state"), dict(entity.get("attributes") or {}))
         try:
             spec = entity_spec(entity_id, name, entity.get("state"), entity.get("attributes"),

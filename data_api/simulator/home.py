@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -69,7 +69,7 @@ class SimHome:
         self.schedules = data.schedules
         self.notify_targets = data.notify_targets
         self.user_id = data.user_id  # the owner; WebSocket/REST calls run as this user
-        self.time_zone = ZoneInfo(self.config["time_zone"])
+        self.time_zone: tzinfo = ZoneInfo(self.config["time_zone"])
         self.history = History(self.states)
         self.memory: dict[str, dict[str, Any]] = {}  # per-entity scratch of the service engine
         self.running_scripts: dict[str, asyncio.Future[None]] = {}
