@@ -553,6 +553,32 @@ async def test_covers(ha):
     assert "does not support action cover.open_cover_tilt" in error.message
 
 
+async def test_covers_and_valves_can_take_their_time(ha):
+    """With a travel time, a cover reports closing until it gets there, as the leaderboard's
+    garage doors do; a reset stops whatever is still moving."""
+    home, client, _ = ha
+    home.travel_seconds = 0.2
+    await _call(client, "cover", "close_cover", "cover.bedroom_blinds")
+    assert home.states["cover.bedroom_blinds"]["state"] == "closing"
+    await _call(client, "valve", "open_valve", "valve.garden")
+    assert home.states["valve.garden"]["state"] == "opening"
+    await wait_for(lambda: home.states["cover.bedroom_blinds"]["state"] == "closed",
+                   what="the blinds to close")  # fmt: skip
+    assert _attrs(home, "cover.bedroom_blinds")["current_position"] == 0
+    await wait_for(lambda: home.states["valve.garden"]["state"] == "open", what="the valve")
+    await _call(client, "cover", "open_cover", "cover.garage_door")
+    await _call(client, "cover", "toggle", "cover.garage_door")  # no STOP: reverses
+    assert home.states["cover.garage_door"]["state"] == "closing"
+    home.reset()
+    await asyncio.sleep(0.3)
+    assert home.states["cover.garage_door"]["state"] == "closed" and not home.motions
+    await _call(client, "cover", "open_cover", "cover.bedroom_blinds")
+    await _call(client, "cover", "stop_cover", "cover.bedroom_blinds")
+    assert home.states["cover.bedroom_blinds"]["state"] == "open"  # stopped on the way
+    await asyncio.sleep(0.3)
+    assert _attrs(home, "cover.bedroom_blinds")["current_position"] == 60
+
+
 async def test_locks_change_at_once_and_check_their_code_format(ha):
     home, client, _ = ha
     seen: list[str] = []

@@ -482,19 +482,54 @@ def _climate(call: Call, entity_id: str, state: dict[str, Any]) -> None:
          "open_cover_tilt", "close_cover_tilt", "set_cover_tilt_position")  # fmt: skip
 def _cover(call: Call, entity_id: str, state: dict[str, Any]) -> None:
     attrs, service = state["attributes"], call.service
-    if service == "stop_cover":
-        return
+    moving = state["state"] in ("opening", "closing")
     if service == "toggle":
-        service = "close_cover" if state["state"] in ("open", "opening") else "open_cover"
+        if moving and (attrs.get("supported_features") or 0) & S.COVER_STOP:
+            service = "stop_cover"  # CoverEntity.async_toggle stops a moving cover
+        else:
+            service = "close_cover" if state["state"] in ("open", "opening") else "open_cover"
+    if service == "stop_cover":
+        stop_moving(call, entity_id, state)
+        return
     if service.endswith("tilt") or service == "set_cover_tilt_position":
         tilt = {"open_cover_tilt": 100, "close_cover_tilt": 0}.get(service)
         call.write(entity_id, current_tilt_position=call.data.get("tilt_position", tilt))
         return
     position = {"open_cover": 100, "close_cover": 0}.get(service)
-    if position is None:
-        position = call.data["position"]
+    move_to(call, entity_id, state, call.data["position"] if position is None else position)
+
+
+def move_to(call: Call, entity_id: str, state: dict[str, Any], position: int) -> None:
+    """A cover or valve goes to `position` (0 closed, 100 open): at once by default, or, with
+    the home's `travel_seconds`, reporting opening/closing until it arrives, as motors do."""
+    home, attrs = call.home, state["attributes"]
+    final = "open" if position > 0 else "closed"
     updates = {"current_position": position} if "current_position" in attrs else {}
-    call.write(entity_id, "open" if position > 0 else "closed", **updates)
+    pending = home.motions.pop(entity_id, None)
+    if pending is not None:
+        pending.cancel()
+    current = attrs.get("current_position", 100 if state["state"] == "open" else 0)
+    if home.travel_seconds <= 0 or (state["state"] == final and current == position):
+        call.write(entity_id, final, **updates)
+        return
+    call.write(entity_id, "opening" if position > current else "closing")
+
+    def arrive() -> None:
+        home.motions.pop(entity_id, None)
+        if entity_id in home.states:
+            call.write(entity_id, final, **updates)
+
+    home.motions[entity_id] = asyncio.get_running_loop().call_later(home.travel_seconds, arrive)
+
+
+def stop_moving(call: Call, entity_id: str, state: dict[str, Any]) -> None:
+    """Stop where it is (a position is not tracked on the way: it keeps the last one)."""
+    pending = call.home.motions.pop(entity_id, None)
+    if pending is None:
+        return
+    pending.cancel()
+    position = state["attributes"].get("current_position")
+    call.write(entity_id, "open" if position is None or position > 0 else "closed")
 
 
 @handles("lock", "lock", "unlock", "open")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import protocol as P
 from . import services as S
-from .actions import TAIL_KEYS, Call, handles
+from .actions import TAIL_KEYS, Call, handles, move_to, stop_moving
 from .util import uuid_hex
 
 if TYPE_CHECKING:
@@ -233,19 +233,21 @@ def _calendar(call: Call, entity_id: str, state: dict[str, Any]) -> dict[str, An
 
 @handles("valve", "open_valve", "close_valve", "set_valve_position", "stop_valve", "toggle")
 def _valve(call: Call, entity_id: str, state: dict[str, Any]) -> None:
-    """Valves reach their target at once (an evaluation judges the end state); one that reports
-    its position moves there, one that does not is just open or closed."""
-    attrs, service = state["attributes"], call.service
-    if service == "stop_valve":
-        return
+    """Valves move like covers (at once, or over the home's travel time); one that reports its
+    position moves there, one that does not is just open or closed (ValveEntity)."""
+    service = call.service
     if service == "toggle":
-        service = "open_valve" if state["state"] in ("closed", "closing") else "close_valve"
-    if service == "set_valve_position":
-        position = call.data["position"]
-    else:
-        position = 100 if service == "open_valve" else 0
-    updates = {"current_position": position} if "current_position" in attrs else {}
-    call.write(entity_id, "open" if position > 0 else "closed", **updates)
+        moving = state["state"] in ("opening", "closing")
+        if moving and (state["attributes"].get("supported_features") or 0) & S.VALVE_STOP:
+            service = "stop_valve"
+        else:
+            service = "open_valve" if state["state"] in ("closed", "closing") else "close_valve"
+    if service == "stop_valve":
+        stop_moving(call, entity_id, state)
+        return
+    position = call.data["position"] if service == "set_valve_position" else \
+        100 if service == "open_valve" else 0  # fmt: skip
+    move_to(call, entity_id, state, position)
 
 
 # --- alarm control panels -----------------------------------------------------------------

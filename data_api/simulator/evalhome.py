@@ -162,6 +162,9 @@ class EvalHome(SimHome):
         for task in list(self.running_scripts.values()):
             task.cancel()
         self.running_scripts.clear()
+        for motion in self.motions.values():
+            motion.cancel()
+        self.motions.clear()
         self.clock, self.time_zone = None, self._zone
         self.legacy_exposure = dict(base.legacy_exposure)
         self.memory = copy.deepcopy(base.memory)

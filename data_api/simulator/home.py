@@ -81,6 +81,10 @@ class SimHome:
         self.forecasts: dict[str, dict[str, list[dict[str, Any]]]] = {}
         self.alarm_codes: dict[str, str] = {}
         self.clock: float | None = None  # a pretended "now" (an evaluation's context_now)
+        # Seconds a cover or valve takes to get where it was sent (0: at once); meanwhile it
+        # reports opening/closing, and `motions` holds its arrival.
+        self.travel_seconds = 0.0
+        self.motions: dict[str, asyncio.TimerHandle] = {}
         self._listeners: list[Listener] = []
         self._state_json: dict[str, bytes] = {}
         self._entry_json: dict[str, bytes] = {}  # list-form registry entries, like HA's cache
