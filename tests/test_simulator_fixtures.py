@@ -201,6 +201,13 @@ def test_a_bare_entity_gets_what_its_services_need():
     assert spec("camera.x", "idle", fps=5).attributes == {"fps": 5, "friendly_name": "X"}
 
 
+def test_entity_ids_are_lower_cased_as_ha_s_state_machine_does():
+    home = load_home({"entities": [{"id": "sensor.Price_per_kW", "state": 1}]}, now=NOW)
+    assert list(home.states) == ["sensor.price_per_kw"]
+    home.apply_setup({"sensor.PRICE_per_kW": {"state": 2}})
+    assert home.states["sensor.price_per_kw"]["state"] == "2"
+
+
 def test_hassil_names_are_plain_names():
     assert plain_name("Trader Joe[']s") == "Trader Joe's"
     assert plain_name("(TV|television) light") == "TV light"
@@ -209,7 +216,7 @@ def test_hassil_names_are_plain_names():
 
 @pytest.mark.parametrize(("data", "message"), [
     ({"entities": []}, "lists no entities"),
-    ({"entities": [{"id": "Light.Bad"}]}, "not a valid entity id"),
+    ({"entities": [{"id": "light.bad id"}]}, "not a valid entity id"),
     ({"entities": [{"id": "light.a"}, {"id": "light.a"}]}, "light.a is listed twice"),
     ({"entities": [{"id": "light.a", "device": "ghost"}]}, "names device 'ghost'"),
     ({"entities": [{"id": "fan.a", "attributes": {"supported_features": ["WARP"]}}]},

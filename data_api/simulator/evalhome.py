@@ -109,6 +109,7 @@ class EvalHome(SimHome):
         the attributes merged over the fixture's, read like the fixture itself, and written
         through the state machine. An entity the fixture does not list is an error."""
         for entity_id, change in (setup or {}).items():
+            entity_id = entity_id.lower()  # as the fixture's own ids (hass.states.async_set)
             written = self.written.get(entity_id)
             if written is None:
                 raise FixtureError(f"setup names {entity_id}, which the home does not list")

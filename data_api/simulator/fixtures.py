@@ -100,7 +100,8 @@ def parse_fixture(data: Any, *, name: str = "Home", description: Mapping[str, An
         raise FixtureError(f"{where}: the home lists no entities")
     seen: set[str] = set()
     for entity in lists["entities"]:
-        entity_id = str(entity.get("id") or "")
+        entity_id = str(entity.get("id") or "").lower()  # HA's state machine lower-cases ids
+        entity["id"] = entity_id
         if not valid_entity_id(entity_id):
             raise FixtureError(f"{where}: {entity_id!r} is not a valid entity id")
         if entity_id in seen:
