@@ -28,6 +28,7 @@ from aiohttp import WSMsgType, web
 
 from . import protocol as P
 from . import schema as v
+from .domains import api_item
 from .home import SimHome, new_context
 from .util import dumps
 
@@ -632,6 +633,16 @@ def _entity_get_entries(conn: Connection, msg: dict[str, Any]) -> None:
     home = conn.home
     conn.send_result(msg["id"], {entity_id: home.entity_entry(entity_id)
                                  for entity_id in msg["entity_ids"]})  # fmt: skip
+
+
+@command("todo/item/list", v.required("entity_id", v.entity_id))
+def _todo_items(conn: Connection, msg: dict[str, Any]) -> None:
+    """components/todo: a to-do list's items (the state only counts the open ones)."""
+    entity_id = msg["entity_id"]
+    if not entity_id.startswith("todo.") or entity_id not in conn.home.states:
+        raise P.NotFound("Entity not found")
+    items = conn.home.todo_items.get(entity_id, [])
+    conn.send_result(msg["id"], {"items": [api_item(item) for item in items]})
 
 
 def _user_only(value: Any) -> Any:
