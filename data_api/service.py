@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from data_api.api.app import create_app
-from data_api.api.auth import require_keys_or_loopback
-from data_api.api.server import HttpServer, stop_on_signals
-from data_api.cache import MirrorReader
-from data_api.logs import display_url
-from data_api.settings import Settings
+from data_api.platform.http.auth import require_keys_or_loopback
+from data_api.platform.http.server import HttpServer, stop_on_signals
+from data_api.mirror import MirrorReader
+from data_api.platform.logs import display_url
+from data_api.platform.settings import Settings
 from data_api.store import Store
-from data_api.sync import Mirror
+from data_api.mirror import Mirror
 
 
 async def run_data_api(

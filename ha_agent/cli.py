@@ -10,8 +10,8 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
-from data_api.logs import configure_logging, display_url, settings_secrets
-from data_api.settings import Settings, SettingsError, load_settings
+from data_api.platform.logs import configure_logging, display_url, settings_secrets
+from data_api.platform.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
     from ha_agent.api.client import AgentClient
@@ -42,12 +42,12 @@ def _cmd_simulate(args: argparse.Namespace, settings: Settings) -> Coroutine[Any
 
 
 async def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from data_api.store import StoreError
+    from data_api import StoreError
 
     port = args.port if args.port is not None else DEFAULT_PORTS[args.role or "agent"]
     try:
         if args.role == "data-api":
-            from data_api.service import run_data_api
+            from data_api import run_data_api
 
             await run_data_api(settings, args.host, port)
         else:
@@ -147,7 +147,7 @@ def _latencies(text: str) -> tuple[float, ...]:
 
 
 async def _cmd_bench_mirror(args: argparse.Namespace, settings: Settings) -> int:
-    from data_api import bench
+    from data_api.bench import mirror as bench
 
     rows = await bench.run(_homes(args.homes), args.latency_ms / 1000, args.seconds, args.concurrency)
     print(bench.format_table(rows))
@@ -246,7 +246,7 @@ async def _cmd_bench_soak(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _cmd_query(args: argparse.Namespace, settings: Settings) -> int:
-    from data_api.api.client import DEFAULT_URL, DataApiClient, DataApiError
+    from data_api import DEFAULT_URL, DataApiClient, DataApiError
 
     if args.entity_id and args.kind != "entities":
         print(f"ha-agent: an id is looked up among entities only, not {args.kind}", file=sys.stderr)
@@ -614,7 +614,7 @@ def _loop_factory(args: argparse.Namespace) -> Callable[[], asyncio.AbstractEven
     """uvloop for serving commands (uvicorn's own choice); the default loop for the rest."""
     if not getattr(args, "serving", False):
         return None
-    from data_api.api.server import loop_factory
+    from data_api.platform.http.server import loop_factory
 
     return loop_factory()
 

@@ -23,26 +23,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-from data_api.api.auth import require_keys_or_loopback
-from data_api.api.client import DataApiClient, DataApiError
-from data_api.api.health import database_state
-from data_api.api.server import HttpServer, stop_on_signals
-from data_api.cache import MirrorReader
-from data_api.ha import HAClient, HAError
-from data_api.logs import display_url
-from data_api.settings import Settings, SettingsError
-from data_api.store import Store, StoreError
-from data_api.store.engine import ping
-from data_api.store.errors import guard
-from data_api.sync import Mirror
+from data_api.platform.http.auth import require_keys_or_loopback
+from data_api import DataApiClient, DataApiError
+from data_api.platform.http.health import database_state
+from data_api.platform.http.server import HttpServer, stop_on_signals
+from data_api import MirrorReader
+from data_api import HAClient, HAError
+from data_api.platform.logs import display_url
+from data_api.platform.settings import Settings, SettingsError
+from data_api import Store, StoreError
+from data_api import Mirror
 
 from ha_agent.agent import Agent, TurnError, TurnResult
-from ha_agent.context import ContextBuilder, Hints, HomeView
+from ha_agent.context import ContextBuilder, Hints
 from ha_agent.history import ConversationStore
-from ha_agent.home import LocalHome
+from ha_agent.home import HomeView, LocalHome, Policy, RemoteHome
 from ha_agent.intents import LocalEngine
 from ha_agent.llm import LLMClient
-from ha_agent.remote_home import RemoteHome
 from ha_agent.tokens import encoding_for_model
 from ha_agent.tools import HAActions, Toolbox, ToolEnv, ToolStore
 
@@ -91,17 +88,6 @@ class TurnStats:
         }
 
 
-class _Database:
-    """Pings the agent's database (the mirror's `Store` pings its own the same way)."""
-
-    def __init__(self, history: ConversationStore) -> None:
-        self._history = history
-
-    async def ping(self) -> float:
-        async with guard("ping", self._history.database):
-            return await ping(self._history.engine)
-
-
 class AgentService:
     """The agent and what it reads and writes; `start()` migrates and schedules retention."""
 
@@ -132,7 +118,6 @@ class AgentService:
             local=local if local.mode != "off" else None,
         )  # fmt: skip
         self.stats = TurnStats()
-        self._database = _Database(history)
         self._turns: set[asyncio.Task[Any]] = set()
         self._purger: asyncio.Task[None] | None = None
 
@@ -250,7 +235,7 @@ class AgentService:
         return {"source": "mirror in this process", "stale": self.home.stale}
 
     async def database_state(self) -> dict[str, Any]:
-        return await database_state(self._database)
+        return await database_state(self.history)
 
 
 # --- assembling ------------------------------------------------------------------------------
@@ -274,7 +259,7 @@ async def local_service(settings: Settings, mirror: Mirror, reader: MirrorReader
         llm = _llm(settings, stack)
         service = AgentService(
             settings,
-            home=LocalHome(reader),
+            home=LocalHome(reader, Policy.from_settings(settings)),
             history=ConversationStore(engine),  # shared engine: closing it is the store's job
             llm=llm,
             actions=HAActions(mirror.client),
@@ -303,7 +288,7 @@ async def remote_service(settings: Settings) -> AsyncIterator[AgentService]:
         history = ConversationStore.from_settings(settings)
         stack.push_async_callback(history.close)
         llm = _llm(settings, stack)
-        home = RemoteHome(data_api, refresh=settings.remote_home_refresh)
+        home = RemoteHome(data_api, Policy.from_settings(settings), refresh=settings.remote_home_refresh)
         await _probe(home, settings.data_api_url)
         service = AgentService(
             settings,

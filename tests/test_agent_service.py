@@ -18,15 +18,15 @@ import pytest
 
 from data_api.api.app import create_app as create_data_api
 from data_api.api.client import DataApiError
-from data_api.api.server import HttpServer
-from data_api.cache import MirrorReader
+from data_api.platform.http.server import HttpServer
+from data_api.mirror import MirrorReader
 from data_api.ha import Entity
 from data_api.simulator import SimulatedHA
 from data_api.store import Store
-from data_api.sync import Mirror
+from data_api.mirror import Mirror
 from ha_agent.api.app import create_app
 from ha_agent.llm.scripted_server import Reply, ScriptedLLMServer, echo
-from ha_agent.remote_home import RemoteHome
+from ha_agent.home import Policy, RemoteHome
 from ha_agent.service import remote_service
 from tests.support.agent import KEY, agent_settings, serve_agent, system_prompt
 
@@ -193,7 +193,7 @@ class _PagedDataApi:
 
 async def test_remote_home_reads_every_page_and_revalidates_with_one_request() -> None:
     api = _PagedDataApi(["a", "b", "c", "d", "e"])
-    home = RemoteHome(api, refresh=0)
+    home = RemoteHome(api, Policy(), refresh=0)
     data = await home.kind("entities")
     assert sorted(data.items) == ["light.a", "light.b", "light.c", "light.d", "light.e"]
     assert isinstance(data.items["light.a"], Entity) and data.items["light.a"].name == "a v1"
@@ -225,7 +225,7 @@ async def test_remote_home_reads_every_page_and_revalidates_with_one_request() -
 async def test_remote_home_asks_at_most_once_per_refresh_and_kind() -> None:
     now = [0.0]
     api = _PagedDataApi(["a"])
-    home = RemoteHome(api, refresh=1.0, clock=lambda: now[0])
+    home = RemoteHome(api, Policy(), refresh=1.0, clock=lambda: now[0])
     await asyncio.gather(*(home.kind("entities") for _ in range(10)))  # concurrent turns share one
     assert len(api.calls) == 1
     now[0] = 0.9

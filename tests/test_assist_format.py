@@ -17,7 +17,7 @@ import yaml
 from data_api.ha import Area, Device, RegistryEntry, State, merge_entities
 from ha_agent.bench import assist_format
 from ha_agent.bench.assist_format import AssistContext, assist_context, render, render_prompt
-from ha_agent.home import LocalHome
+from ha_agent.home import LocalHome, Policy
 from tests.support.mirroring import simulated_env
 
 GOLDEN = Path(__file__).parent / "support" / "assist_format_golden.json"
@@ -113,7 +113,7 @@ def test_an_empty_home_gets_home_assistants_no_entities_prompt():
 
 async def test_a_simulated_home_lists_exactly_its_exposed_entities(tmp_path):
     async with simulated_env(tmp_path, "small") as env:
-        home = LocalHome(env.reader)
+        home = LocalHome(env.reader, Policy.from_settings(env.settings))
         ours = await assist_context(home)
         entities_by_id = dict((await home.kind("entities")).items)
     entities = entities_by_id.values()

@@ -8,15 +8,15 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from data_api.cache import MirrorReader
+from data_api.mirror import MirrorReader
 from data_api.ha import HAClient
-from data_api.settings import load_settings
+from data_api.platform.settings import load_settings
 from data_api.simulator import SimulatedHA, generate_home
 from data_api.store import Store
-from data_api.sync import Mirror
+from data_api.mirror import Mirror
 from ha_agent.context import ContextBuilder
 from ha_agent.context.render import names
-from ha_agent.home import LocalHome
+from ha_agent.home import LocalHome, Policy
 from ha_agent.tokens import count_tokens
 
 
@@ -24,7 +24,7 @@ class Home:
     def __init__(self, sim: SimulatedHA, mirror: Mirror) -> None:
         self.sim = sim
         self.mirror = mirror
-        self.view = LocalHome(MirrorReader(mirror))
+        self.view = LocalHome(MirrorReader(mirror), Policy.from_settings(mirror.settings))
         self.settings = mirror.settings
 
     def builder(self, **kwargs) -> ContextBuilder:
@@ -142,6 +142,7 @@ async def test_names_are_a_list_not_a_joined_string(small):
 async def test_a_failing_section_is_marked_unavailable_alone(small):
     class Flaky:
         stale = False
+        policy = small.view.policy
 
         async def kind(self, kind):
             if kind == "services":

@@ -27,15 +27,15 @@ import httpx
 import pytest
 
 from data_api.api.app import create_app
-from data_api.api.auth import is_loopback, require_keys_or_loopback
-from data_api.api.bodies import BodyCache, accepts_gzip, etag_matches
-from data_api.api.server import HttpServer
-from data_api.cache import LIST_KINDS, MirrorReader
+from data_api.platform.http.auth import is_loopback, require_keys_or_loopback
+from data_api.platform.http.bodies import BodyCache, accepts_gzip, etag_matches
+from data_api.platform.http.server import HttpServer
+from data_api.mirror import LIST_KINDS, MirrorReader
 from data_api.service import run_data_api
-from data_api.settings import Settings, SettingsError
+from data_api.platform.settings import Settings, SettingsError
 from data_api.simulator import SimulatedHA, generate_home
 from data_api.store import Store
-from data_api.sync import Mirror
+from data_api.mirror import Mirror
 
 KEY = "test-key-0123456789abcdef"
 OTHER_KEY = "other-key-0123456789abcdef"

@@ -24,9 +24,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, event, inspect, text, update
 
-from data_api.settings import Settings
+from data_api.platform.settings import Settings
 from data_api.store import Store
-from data_api.store import migrate as store_migrate
+from data_api.platform.db import migrate as store_migrate
+from data_api.store import chain as mirror_chain
 from data_api.store.schema import Base as MirrorBase
 from ha_agent.history import (
     MESSAGE_OVERHEAD,
@@ -38,10 +39,9 @@ from ha_agent.history import (
     Window,
     select_window,
 )
-from ha_agent.history.migrate import SCRIPT_LOCATION, VERSION_TABLE
-from ha_agent.history.schema import conversations
 from ha_agent.history.store import _UNIT_SLACK
-from ha_agent.history.schema import metadata as history_metadata
+from ha_agent.storage import SCRIPT_LOCATION, VERSION_TABLE, conversations
+from ha_agent.storage import metadata as history_metadata
 from ha_agent.tokens import get_encoding
 
 MODEL = "gpt-4o-mini"
@@ -427,7 +427,7 @@ async def test_migrations_are_idempotent_and_coexist_with_the_mirror(
             foreign = inspector.get_foreign_keys("agent_messages")
             versions = {
                 table: conn.execute(text(f"SELECT version_num FROM {table}")).scalars().all()
-                for table in (VERSION_TABLE, store_migrate.VERSION_TABLE)
+                for table in (VERSION_TABLE, mirror_chain.VERSION_TABLE)
             }
             history_diff = compare_metadata(  # the history's tables; others in the chain are not ours
                 MigrationContext.configure(conn, opts={"include_name": _history_tables, "compare_type": True}),
@@ -435,7 +435,7 @@ async def test_migrations_are_idempotent_and_coexist_with_the_mirror(
             )
             mirror_diff = compare_metadata(
                 MigrationContext.configure(
-                    conn, opts={"include_name": store_migrate.include_name, "compare_type": True}
+                    conn, opts={"include_name": mirror_chain.include_name, "compare_type": True}
                 ),
                 MirrorBase.metadata,
             )
@@ -450,11 +450,11 @@ async def test_migrations_are_idempotent_and_coexist_with_the_mirror(
 
         async with history_a.engine.connect() as conn:
             schema = await conn.run_sync(inspect_schema)
-        assert {"agent_conversations", "agent_messages", VERSION_TABLE, store_migrate.VERSION_TABLE} <= schema["tables"]
+        assert {"agent_conversations", "agent_messages", VERSION_TABLE, mirror_chain.VERSION_TABLE} <= schema["tables"]
         assert {"mirror_entities", "mirror_sync_state"} <= schema["tables"]
         assert schema["versions"] == {
             VERSION_TABLE: [_head(SCRIPT_LOCATION)],
-            store_migrate.VERSION_TABLE: ["0001_mirror"],
+            mirror_chain.VERSION_TABLE: ["0001_mirror"],
         }
         assert ("conversation_id", "created_at") in schema["indexes"]["agent_messages"]
         assert {("updated_at",), ("home_id", "updated_at")} <= schema["indexes"]["agent_conversations"]
@@ -503,7 +503,7 @@ def _head(script_location: str) -> str:
 def test_migrations_ship_with_the_package() -> None:
     from importlib.resources import files
 
-    migrations = files("ha_agent.history") / "migrations"
+    migrations = files("ha_agent.storage") / "migrations"
     assert (migrations / "env.py").is_file()
     assert (migrations / "versions" / "0001_agent_history.py").is_file()
 

@@ -19,9 +19,9 @@ import pytest
 import pytest_asyncio
 
 from data_api.ha import Entity
-from data_api.settings import SettingsError
+from data_api.platform.settings import SettingsError
 from data_api.simulator import SimHome, SimulatedHA, generate_home
-from ha_agent.home import LocalHome
+from ha_agent.home import LocalHome, Policy
 from ha_agent.intents import IntentMatch, LocalAnswer, LocalEngine
 from ha_agent.llm import ToolCall
 from ha_agent.tools import HAActions, Toolbox, ToolEnv, ToolStore
@@ -140,7 +140,7 @@ class Local:
 
     @property
     def home(self) -> LocalHome:
-        return LocalHome(self.env.reader)
+        return self.tool_env.home  # one view of the home, as the agent has: tools and intents share it
 
     async def answer(self, message: str, engine: LocalEngine | None = None) -> LocalAnswer | None:
         return await (engine or self.engine).answer(message, self.home, self.toolbox, self.tool_env)
@@ -159,7 +159,7 @@ async def local_home(tmp_path: Path) -> AsyncIterator[Local]:
     async with SimulatedHA(home) as sim, mirror_env(sim, tmp_path) as env:
         store = ToolStore(env.store.engine, home_id=env.settings.home_id)
         await store.migrate()
-        tool_env = ToolEnv("conversation-1", LocalHome(env.reader), HAActions(env.mirror.client), store)
+        tool_env = ToolEnv("conversation-1", LocalHome(env.reader, Policy.from_settings(env.settings)), HAActions(env.mirror.client), store)
         entities = (await env.reader.kind_data("entities")).items
         areas = (await env.reader.kind_data("areas")).items
         floors = (await env.reader.kind_data("floors")).items

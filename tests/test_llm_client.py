@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from data_api.settings import Settings
+from data_api.platform.settings import Settings
 from ha_agent.llm import (
     Completion,
     LLMAuthError,

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from data_api.cache import KindData, MirrorReader, Query, Tier
-from data_api.sync import Mirror
+from data_api.mirror import Collection, MirrorReader, Query, Tier
+from data_api.mirror import Mirror
 from tests.support.mirroring import Env, simulated_env, wait_for
 
 
@@ -237,11 +237,11 @@ async def test_an_expired_copy_is_served_while_the_refill_runs():
     release = asyncio.Event()
     loads = 0
 
-    async def slow_database() -> KindData:
+    async def slow_database() -> Collection:
         nonlocal loads
         loads += 1
         await release.wait()
-        return KindData("areas", {"kitchen": f"copy {loads}"}, version=loads)
+        return Collection("areas", {"kitchen": f"copy {loads}"}, version=loads)
 
     expired: list[str] = []
     tier = Tier("areas", 0.05, slow_database, on_expired=expired.append)
@@ -263,12 +263,12 @@ async def test_an_expired_copy_is_served_while_the_refill_runs():
 async def test_a_failing_refill_keeps_the_last_copy_and_still_asks_for_a_resync(caplog):
     calls = 0
 
-    async def database() -> KindData:
+    async def database() -> Collection:
         nonlocal calls
         calls += 1
         if calls > 1:
             raise OSError("database is locked")
-        return KindData("areas", {"kitchen": "copy"}, version=1)
+        return Collection("areas", {"kitchen": "copy"}, version=1)
 
     expired: list[str] = []
     tier = Tier("areas", 0.05, database, on_expired=expired.append)

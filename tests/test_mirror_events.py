@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from data_api.cache import QueryError
+from data_api.mirror import QueryError
 from data_api.ha import HAClient
 from tests.support.mirroring import Env, simulated_env, wait_for
 

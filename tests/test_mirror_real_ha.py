@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from data_api.api.app import create_app
-from data_api.api.server import HttpServer
+from data_api.platform.http.server import HttpServer
 from tests.support.mirroring import Env, mirror_env, wait_for
 from tests.support.real_ha import HELPERS, LOCATION_NAME, SCRIPTS, RealHomeAssistant
 

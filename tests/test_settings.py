@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from data_api.settings import Settings, SettingsError, load_settings
+from data_api.platform.settings import Settings, SettingsError, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -33,9 +33,9 @@ from data_api.ha.models import (
     Service,
     ServiceField,
 )
-from data_api.settings import Settings
+from data_api.platform.settings import Settings
 from data_api.store import CONFIG_KEY, KINDS, Kind, Store, StoredKind, StoreError
-from data_api.store.migrate import VERSION_TABLE, include_name
+from data_api.store.chain import VERSION_TABLE, include_name
 from data_api.store.schema import Base
 from tests.support.databases import PG_URL
 from tests.support.needs import unavailable

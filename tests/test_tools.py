@@ -11,17 +11,17 @@ import asyncio
 import itertools
 import json
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
 
-from data_api.cache import MirrorReader
-from data_api.settings import Settings, load_settings
+from data_api.mirror import MirrorReader
+from data_api.platform.settings import Settings, load_settings
 from data_api.simulator import SimHome, SimulatedHA, generate_home
 from data_api.store import Store
-from data_api.sync import Mirror
-from ha_agent.home import LocalHome
+from data_api.mirror import Mirror
+from ha_agent.home import LocalHome, Policy
 from ha_agent.llm import LLMClient, ToolCall
 from ha_agent.llm.scripted_server import Reply, ScriptedLLMServer
 from ha_agent.tokens import count_tokens
@@ -130,12 +130,15 @@ class Tools:
     env: ToolEnv
     picks: Picks
 
-    async def run(self, *calls: ToolCall, toolbox: Toolbox | None = None,
-                  env: ToolEnv | None = None) -> list[ToolOutcome]:  # fmt: skip
-        return await (toolbox or self.toolbox).execute(list(calls), env or self.env)
+    async def run(self, *calls: ToolCall, env: ToolEnv | None = None) -> list[ToolOutcome]:
+        return await self.toolbox.execute(list(calls), env or self.env)
 
-    def with_settings(self, **overrides: Any) -> Toolbox:
-        return Toolbox(self.settings.model_copy(update=overrides))
+    def with_settings(self, **overrides: Any) -> Tools:
+        """The same home and conversation, seen with other settings (the toolbox's, and the
+        owner's policy, which the home carries)."""
+        settings = self.settings.model_copy(update=overrides)
+        home = LocalHome(MirrorReader(self.mirror), Policy.from_settings(settings))
+        return replace(self, settings=settings, toolbox=Toolbox(settings), env=replace(self.env, home=home))
 
     def state(self, entity_id: str) -> str:
         return self.sim.home.states[entity_id]["state"]
@@ -169,7 +172,7 @@ async def tools(tmp_path) -> AsyncIterator[Tools]:
         await asyncio.wait_for(mirror.start(wait=True), 30)
         tool_store = ToolStore(store.engine, home_id=settings.home_id)
         await tool_store.migrate()
-        env = ToolEnv("conversation-1", LocalHome(MirrorReader(mirror)), HAActions(mirror.client), tool_store)
+        env = ToolEnv("conversation-1", LocalHome(MirrorReader(mirror), Policy.from_settings(settings)), HAActions(mirror.client), tool_store)
         try:
             yield Tools(sim, settings, mirror, tool_store, Toolbox(settings), env, picks)
         finally:
@@ -327,8 +330,9 @@ class HangingActions:
 async def test_a_timeout_is_one_calls_error(tools: Tools):
     a, stuck, c = tools.picks.lights[:3]
     env = ToolEnv(tools.env.conversation_id, tools.env.home, HangingActions(tools.env.actions, stuck), tools.store)
-    outcomes = await tools.run(turn_on(a), turn_on(stuck), turn_on(c), call("get_state", {"entities": [c]}),
-                               toolbox=tools.with_settings(tools_timeout=0.3), env=env)  # fmt: skip
+    outcomes = await tools.with_settings(tools_timeout=0.3).run(
+        turn_on(a), turn_on(stuck), turn_on(c), call("get_state", {"entities": [c]}), env=env
+    )
     assert "timed out after 0.3 s" in failed(outcomes[1])
     assert "may still happen" in outcomes[1].error
     assert ok(outcomes[0]) and ok(outcomes[2]) and ok(outcomes[3])["states"][0]["state"] == "on"
@@ -537,17 +541,16 @@ async def test_the_owners_lists_narrow_and_the_model_cannot_widen_them(tools: To
     light, other = tools.picks.lights[:2]
     deny = tools.with_settings(tools_deny_entities=[light], tools_deny_domains=["switch"])
     allow = tools.with_settings(tools_allow_domains=["input_select"], tools_allow_entities=[other])
-    denied, denied_switch, generic = await tools.run(
+    denied, denied_switch, generic = await deny.run(
         turn_on(light),
         call("get_state", {"domain": "switch"}),
         call("call_service", {"service": "homeassistant.turn_on", "target": {"entity_id": light}}),
-        toolbox=deny,
     )
     assert f"{light} is on the owner's deny list" in failed(denied)
     assert "no entity the assistant may read matches domain 'switch'" in failed(denied_switch)
     assert f"{light} is on the owner's deny list" in failed(generic)
-    outside, inside, select = await tools.run(
-        turn_on(light), turn_on(other), call("get_state", {"entities": [tools.picks.select]}), toolbox=allow
+    outside, inside, select = await allow.run(
+        turn_on(light), turn_on(other), call("get_state", {"entities": [tools.picks.select]})
     )
     assert f"{light} is not on the owner's allow list" in failed(outside)
     assert ok(inside) and ok(select)
@@ -566,7 +569,7 @@ async def test_denied_services_are_refused_with_a_reason(tools: Tools):
         assert "refused: " in failed(outcome) and "does not let the assistant call" in outcome.error
     assert "acts on no entity" in failed(outcomes[3])
     assert "refused" in failed(outcomes[4])
-    denied_light = await tools.run(turn_on(light), toolbox=tools.with_settings(tools_deny_services=["light.turn_*"]))
+    denied_light = await tools.with_settings(tools_deny_services=["light.turn_*"]).run(turn_on(light))
     assert "light.turn_on is a service the owner does not let the assistant call" in failed(denied_light[0])
 
 
@@ -735,7 +738,7 @@ async def test_a_script_is_checked_by_what_its_configuration_does(tools: Tools):
     assert tools.state(exposed_lock) == "locked" and tools.state(hidden_lock) == "locked"
     # The owner may ask for a yes where a configuration does not show what a script does.
     careful = tools.with_settings(tools_confirm_unknown_effects=True)
-    (opaque_again,) = await tools.run(call("run_script", {"script": templated}), toolbox=careful)
+    (opaque_again,) = await careful.run(call("run_script", {"script": templated}))
     assert opaque_again.needs_confirmation
     resolution = await tools.toolbox.resolve_pending("yes", tools.env)
     assert resolution is not None and len(resolution.outcomes) == 4  # the three asked, then the fourth added
@@ -744,10 +747,10 @@ async def test_a_script_is_checked_by_what_its_configuration_does(tools: Tools):
 
 
 async def test_a_pending_action_expires(tools: Tools):
-    toolbox = tools.with_settings(tools_confirm_ttl=0.05)
-    await tools.run(unlock(tools.picks.lock), toolbox=toolbox)
+    brief = tools.with_settings(tools_confirm_ttl=0.05)
+    await brief.run(unlock(tools.picks.lock))
     await asyncio.sleep(0.1)
-    assert await toolbox.resolve_pending("yes", tools.env) is None
+    assert await brief.toolbox.resolve_pending("yes", tools.env) is None
     assert tools.state(tools.picks.lock) == "locked"
     assert await tools.store.peek_pending(tools.env.conversation_id) is None
 
@@ -850,7 +853,7 @@ async def test_tool_store_on_each_database(database_url: str):
     from sqlalchemy import delete
 
     from data_api.store import Store
-    from ha_agent.tools.schema import audit, pending_actions
+    from ha_agent.storage import audit, pending_actions
     from ha_agent.tools.store import AuditEntry, utcnow
 
     mirror = Store(database_url)
@@ -915,7 +918,7 @@ async def test_calls_after_a_script_wait_for_it(tools: Tools):
 
 
 async def test_a_database_outage_costs_the_audit_and_questions_not_the_turn(tools: Tools):
-    from data_api.store.errors import StoreError
+    from data_api.platform.db.errors import StoreError
 
     class DownStore:
         async def add_audit(self, entries: Any) -> None:

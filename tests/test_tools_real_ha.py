@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ha_agent.home import LocalHome
+from ha_agent.home import LocalHome, Policy
 from ha_agent.llm import ToolCall
 from ha_agent.tools import HAActions, Toolbox, ToolEnv, ToolOutcome, ToolStore
 from tests.support.mirroring import mirror_env, wait_for
@@ -70,7 +70,7 @@ async def real(real_ha: RealHomeAssistant, tmp_path) -> AsyncIterator[RealTools]
                            and env.peek("entities")[SELECT].exposed, what="exposure mirrored")  # fmt: skip
             store = ToolStore(env.store.engine, home_id=env.settings.home_id)
             await store.migrate()
-            tool_env = ToolEnv("real-ha-1", LocalHome(env.reader), HAActions(env.mirror.client), store)
+            tool_env = ToolEnv("real-ha-1", LocalHome(env.reader, Policy.from_settings(env.settings)), HAActions(env.mirror.client), store)
             yield RealTools(real_ha, Toolbox(env.settings), tool_env)
     finally:
         await _restore(real_ha, light, select)

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from data_api.logs import display_url
+from data_api.platform.logs import display_url
 
 DEFAULT_URL = "http://127.0.0.1:8006"
 

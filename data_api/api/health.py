@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timezone
 from typing import Any
 
 from fastapi import APIRouter
 from starlette.responses import JSONResponse, Response
 
-from data_api.store import StoreError
+from data_api.platform.http import prometheus
+from data_api.platform.http.bodies import BodyCache
+from data_api.platform.http.health import database_state, request_metrics, uptime_seconds
+from data_api.platform.http.stats import RequestStats
 
-from . import prometheus
-from .bodies import BodyCache
 from .schemas import ErrorBody, Health
-from .stats import BUCKETS, RequestStats
 
 METRICS_PREFIX = "ha_data_api_"
-_DB_PING_TIMEOUT = 2.0  # a hung database must not hang the health check with it
 
 
 def _mirror_state(mirror: Any) -> dict[str, Any]:
@@ -45,16 +43,6 @@ def _tiers(mirror: Any) -> dict[str, dict[str, Any]]:
             "items": len(last.items) if last else 0,
         }
     return tiers
-
-
-async def database_state(store: Any) -> dict[str, Any]:
-    try:
-        seconds = await asyncio.wait_for(store.ping(), _DB_PING_TIMEOUT)
-    except StoreError as exc:
-        return {"ok": False, "latency_ms": None, "error": str(exc)}
-    except asyncio.TimeoutError:
-        return {"ok": False, "latency_ms": None, "error": f"no answer within {_DB_PING_TIMEOUT:g} s"}
-    return {"ok": True, "latency_ms": round(seconds * 1000, 3), "error": None}
 
 
 def mirror_status(mirror: Any) -> str:
@@ -110,10 +98,6 @@ def health_router(mirror: Any, stats: RequestStats, bodies: BodyCache) -> APIRou
 
 
 # --- parts another service reuses (the agent serving the mirror in its own process) -----------
-def uptime_seconds(stats: RequestStats) -> float:
-    return round(datetime.now(timezone.utc).timestamp() - stats.started, 3)
-
-
 async def mirror_detail(mirror: Any, bodies: BodyCache) -> dict[str, Any]:
     """The mirror's part of `/health/detailed`: sync state, database, cache and response cache."""
     return {
@@ -122,27 +106,6 @@ async def mirror_detail(mirror: Any, bodies: BodyCache) -> dict[str, Any]:
         "cache": _tiers(mirror),
         "responses": bodies.stats(),
     }
-
-
-def request_metrics(out: prometheus.Exposition, stats: RequestStats) -> None:
-    """Requests by method, route and status, and their durations: the same for every service."""
-    endpoints = sorted(stats.endpoints.items())
-    out.metric(
-        "requests_total",
-        "counter",
-        "Requests answered, by method, route template and status.",
-        (
-            ({"method": method, "route": route, "status": str(status)}, n)
-            for (method, route), s in endpoints
-            for status, n in sorted(s.statuses.items())
-        ),
-    )
-    out.histogram(
-        "request_duration_seconds",
-        "Time to answer a request, by method and route template.",
-        BUCKETS,
-        (({"method": method, "route": route}, s.buckets, s.total, s.count) for (method, route), s in endpoints),
-    )
 
 
 def mirror_metrics(out: prometheus.Exposition, mirror: Any, bodies: BodyCache, database: dict[str, Any]) -> None:

@@ -22,12 +22,12 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, ValidationError, create_model
 from starlette.responses import Response
 
-from data_api.cache import LIST_KINDS, MAX_LIMIT, Listing, MirrorReader, QueryError
-from data_api.cache import Query as ReaderQuery
-from data_api.cache.reader import FILTERS
+from data_api.mirror import LIST_KINDS, MAX_LIMIT, Listing, MirrorReader, QueryError
+from data_api.mirror import Query as ReaderQuery
+from data_api.mirror.query import FILTERS
 
 from . import schemas
-from .bodies import BodyCache
+from data_api.platform.http.bodies import BodyCache
 
 _TEXT = {"min_length": 1, "max_length": 200}
 _FILTER_FIELDS: dict[str, tuple[Any, Any]] = {

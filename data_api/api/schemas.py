@@ -11,9 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-
-class ErrorBody(BaseModel):
-    detail: str = Field(description="What went wrong and what to change")
+from data_api.platform.http.errors import ErrorBody
 
 
 # --- items (the `as_dict()` of data_api.ha.models) -----------------------------------------------

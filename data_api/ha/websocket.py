@@ -23,7 +23,7 @@ from typing import Any
 
 import aiohttp
 
-from data_api.logs import display_url
+from data_api.platform.logs import display_url
 
 from .errors import (
     HAAuthError,

@@ -3,7 +3,7 @@
 Many homes may share one database; every row carries its `home_id`.
 """
 
-from .errors import StoreError
+from data_api.platform.db.errors import StoreError
 from .kinds import CONFIG_KEY, KINDS, Kind
 from .store import Store, StoredKind, SyncState
 

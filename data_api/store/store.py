@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -33,19 +32,19 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from data_api.ha.models import Entity
 
-from . import migrate as _migrate
-from .engine import WRITE_OPTION, create_engine, ping, pool_options
-from .errors import guard
+from data_api.platform.db.base_store import BaseStore
+from data_api.platform.db.engine import create_engine, pool_options
+
+from .chain import SCRIPT_LOCATION
 from .kinds import CONFIG_KEY, KINDS, Kind, KindSpec, spec_for
 from .schema import EntityRow, ItemLabelRow, SyncStateRow, table_of
 
 if TYPE_CHECKING:
-    from data_api.settings import Settings
+    from data_api.platform.settings import Settings
 
 _ENTITIES = table_of(EntityRow)
 _ITEM_LABELS = table_of(ItemLabelRow)
@@ -67,7 +66,7 @@ class SyncState(NamedTuple):
     item_count: int
 
 
-class Store:
+class Store(BaseStore):
     """The mirror's tables in one SQLite file or PostgreSQL database, shared by many homes."""
 
     def __init__(
@@ -85,21 +84,18 @@ class Store:
         """`busy_timeout`: seconds a write waits for another writer's lock before `StoreError`
         (SQLite `busy_timeout`, PostgreSQL `lock_timeout`); `connect_timeout`: seconds to wait
         for a new PostgreSQL connection."""
-        url = make_url(database_url)
-        self.database = url.render_as_string(hide_password=True)  # fit for logs and errors
-        self._secrets = (str(url.password),) if url.password else ()
-        self._engine = create_engine(
-            database_url,
-            pool_size=pool_size,
-            max_overflow=max_overflow,
-            pool_recycle=pool_recycle,
-            pool_timeout=pool_timeout,
-            pool_pre_ping=pool_pre_ping,
-            busy_timeout=busy_timeout,
-            connect_timeout=connect_timeout,
+        super().__init__(
+            create_engine(
+                database_url,
+                pool_size=pool_size,
+                max_overflow=max_overflow,
+                pool_recycle=pool_recycle,
+                pool_timeout=pool_timeout,
+                pool_pre_ping=pool_pre_ping,
+                busy_timeout=busy_timeout,
+                connect_timeout=connect_timeout,
+            )
         )
-        # Same pool; its connections begin write transactions (SQLite: BEGIN IMMEDIATE).
-        self._writer = self._engine.execution_options(**{WRITE_OPTION: True})
         self.dialect: str = self._engine.dialect.name
         # The dialect's INSERT, which has ON CONFLICT (the two dialects spell it the same).
         self._insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
@@ -109,31 +105,10 @@ class Store:
     def from_settings(cls, settings: Settings) -> Store:
         return cls(settings.database_url, **pool_options(settings))
 
-    @property
-    def engine(self) -> AsyncEngine:
-        """The engine, for code sharing the database (and tests counting statements)."""
-        return self._engine
-
-    def __repr__(self) -> str:
-        return f"Store({self.database!r})"
-
     # --- lifecycle ------------------------------------------------------------------------
     async def migrate(self) -> None:
         """Bring the schema to the newest migration (idempotent; safe to run concurrently)."""
-        async with (
-            _migrate.migration_lock(),
-            self._guard("migrating the mirror schema"),
-            self._writer.begin() as conn,
-        ):
-            await conn.run_sync(_migrate.upgrade)
-
-    async def close(self) -> None:
-        await self._engine.dispose()
-
-    async def ping(self) -> float:
-        """Seconds a check that the database could take a write takes (`engine.ping`)."""
-        async with self._guard("ping"):
-            return await ping(self._engine)
+        await self._migrate(SCRIPT_LOCATION, "the mirror schema")
 
     # --- writes ---------------------------------------------------------------------------
     async def replace_kind(
@@ -363,8 +338,3 @@ class Store:
         if synced_at is not None:
             updates["synced_at"] = insert_.excluded.synced_at
         return statement.on_conflict_do_update(index_elements=list(_SYNC_STATE.primary_key.columns), set_=updates)
-
-    # --- errors ---------------------------------------------------------------------------
-    def _guard(self, action: str) -> AbstractAsyncContextManager[None]:
-        """Turn any database failure into one `StoreError` naming the action and the database."""
-        return guard(action, self.database, self._secrets)

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
-from data_api.api.app import service_app
-from data_api.api.bodies import BodyCache
-from data_api.api.routes import mirror_router
-from data_api.settings import Settings
+from data_api.platform.http.app import service_app
+from data_api.platform.http.bodies import BodyCache
+from data_api import install_query_errors, mirror_router
+from data_api.platform.settings import Settings
 
 from .chat import chat_router
 from .errors import install_agent_error_handlers
@@ -50,6 +50,7 @@ def create_app(service: AgentService, settings: Settings) -> FastAPI:
     if service.reader is not None:
         bodies = BodyCache()
         app.include_router(mirror_router(service.reader, bodies))
+        install_query_errors(app)
     app.include_router(health_router(service, stats, bodies))
     mount_page(app)  # the web chat page at `/`, open without a key (it holds no data)
     return app

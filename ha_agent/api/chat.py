@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import APIRouter, Path, Request
 from starlette.responses import Response, StreamingResponse
 
-from data_api.api.bodies import dump_json
-from data_api.api.schemas import ErrorBody
-from data_api.store import StoreError
+from data_api.platform.http.bodies import dump_json
+from data_api.platform.http.errors import ErrorBody
+from data_api import StoreError
 from ha_agent.agent import TurnError
 from ha_agent.context import Hints
 from ha_agent.history import Conversation, ConversationNotFound

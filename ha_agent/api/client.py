@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from data_api.logs import display_url
+from data_api.platform.logs import display_url
 
 from ha_agent.llm.sse import iter_sse
 

@@ -1,18 +1,13 @@
-"""The agent's errors as JSON, beside the data-api's handlers (`install_error_handlers`), which
-the agent's app installs too: validation (422), HTTP errors, unknown paths."""
+"""The agent's own errors as JSON, beside the platform's handlers (validation, HTTP errors,
+unknown paths, a database outage) that every service's app has."""
 
 from __future__ import annotations
-
-import logging
 
 from fastapi import FastAPI, Request
 from starlette.responses import JSONResponse
 
-from data_api.store import StoreError
 from ha_agent.agent import TurnError
 from ha_agent.history import ConversationNotFound
-
-_LOGGER = logging.getLogger(__name__)
 
 
 def unknown_conversation(conversation_id: str) -> str:
@@ -35,11 +30,3 @@ def install_agent_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(TurnError)
     async def turn_failed(request: Request, exc: TurnError) -> JSONResponse:
         return JSONResponse(turn_error_body(exc), status_code=exc.status)
-
-    # Replaces the data-api's handler, whose message speaks of the mirror.
-    @app.exception_handler(StoreError)
-    async def store_error(request: Request, exc: StoreError) -> JSONResponse:
-        _LOGGER.warning("database error serving %s: %s", request.url.path, exc)
-        return JSONResponse(
-            {"detail": "the database is unavailable; retry shortly"}, status_code=503, headers={"retry-after": "5"}
-        )

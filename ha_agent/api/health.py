@@ -12,17 +12,12 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter
 from starlette.responses import JSONResponse, Response
 
-from data_api.api import prometheus
-from data_api.api.bodies import BodyCache
-from data_api.api.health import (
-    METRICS_PREFIX,
-    mirror_detail,
-    mirror_metrics,
-    request_metrics,
-    uptime_seconds,
-)
-from data_api.api.schemas import ErrorBody
-from data_api.api.stats import RequestStats
+from data_api.platform.http import prometheus
+from data_api.platform.http.bodies import BodyCache
+from data_api import METRICS_PREFIX, mirror_detail, mirror_metrics
+from data_api.platform.http.health import request_metrics, uptime_seconds
+from data_api.platform.http.errors import ErrorBody
+from data_api.platform.http.stats import RequestStats
 
 from . import schemas
 
@@ -71,7 +66,8 @@ def health_router(service: AgentService, stats: RequestStats, bodies: BodyCache 
             **await _health(service),
             "uptime_seconds": uptime_seconds(stats),
             "home": service.home_state(),
-            "llm": {"model": service.llm.model},
+            "llm": {"model": service.llm.model if service.llm is not None else None,
+                    "provider": "local" if service.llm is None else service.settings.effective_llm_provider},
             "turns": {**service.stats.as_dict(), "running": service.running_turns},
             "endpoints": stats.as_dict(),
         }

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from data_api.api.bodies import dump_json
-from data_api.api.schemas import ErrorBody
+from data_api.platform.http.bodies import dump_json
+from data_api.platform.http.errors import ErrorBody
 from ha_agent.context import Context
 from ha_agent.tools.store import MAX_AUDIT_LIMIT
 

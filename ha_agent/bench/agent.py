@@ -27,11 +27,11 @@ from datetime import datetime, timezone
 from typing import Any
 
 from data_api.bench import percentile
-from data_api.cache import KindData, MirrorReader
-from data_api.ha import HAClient, merge_entities
-from data_api.settings import load_settings
+from data_api import Collection, MirrorReader, derive_view
+from data_api import HAClient, merge_entities
+from data_api.platform.settings import load_settings
 from ha_agent.context import ContextBuilder
-from ha_agent.home import LocalHome
+from ha_agent.home import LocalHome, Policy
 
 _MESSAGES = (
     "turn on the kitchen lights",
@@ -58,7 +58,7 @@ class _BeforeHome:
 
     def __init__(self, client: HAClient) -> None:
         self.client = client
-        self._turn: dict[str, KindData] = {}
+        self._turn: dict[str, Collection] = {}
 
     async def read_all(self) -> None:
         c = self.client
@@ -76,14 +76,12 @@ class _BeforeHome:
         }  # fmt: skip
         # A new version every turn: the seed had no versions, so nothing could be reused.
         stamp = time.monotonic_ns()
-        self._turn = {k: KindData(k, {i.key: i for i in items}, stamp, layout_version=stamp) for k, items in kinds.items()}
-        from data_api.cache.reader import _derive
-
+        self._turn = {k: Collection(k, {i.key: i for i in items}, stamp) for k, items in kinds.items()}
         for view in ("helpers", "scenes", "scripts"):
-            items = _derive(view, sorted(entities, key=lambda e: e.entity_id), self._turn["services"].items)
-            self._turn[view] = KindData(view, {i.key: i for i in items}, stamp, layout_version=stamp)
+            items = derive_view(view, sorted(entities, key=lambda e: e.entity_id), self._turn["services"].items)
+            self._turn[view] = Collection(view, {i.key: i for i in items}, stamp)
 
-    async def kind(self, kind: str) -> KindData:
+    async def kind(self, kind: str) -> Collection:
         return self._turn[kind]
 
 
@@ -105,8 +103,8 @@ async def measure_context(
 ) -> dict[str, Any]:
     """Context build warm, cold and the ask-HA-every-turn way, against any Home Assistant (the
     simulated one or a real one), and the tokens of ours and of HA's own Assist format."""
-    from data_api.store import Store
-    from data_api.sync import Mirror
+    from data_api import Store
+    from data_api import Mirror
 
     from .assist_format import assist_tokens
 
@@ -117,7 +115,7 @@ async def measure_context(
         await mirror.start(wait=True)
         after_sync()
         try:
-            home = LocalHome(MirrorReader(mirror))
+            home = LocalHome(MirrorReader(mirror), Policy.from_settings(settings))
             builder = ContextBuilder(home, settings)
             message = _MESSAGES[0]
             await builder.build(message)
@@ -129,7 +127,7 @@ async def measure_context(
             for _ in range(repeat):
                 # A new process: memory empty, database full, nothing rendered. Creating the
                 # mirror (its HA client's TLS context) is start-up, not a turn: not timed.
-                reborn = ContextBuilder(LocalHome(MirrorReader(Mirror(settings, store))), settings)
+                reborn = ContextBuilder(LocalHome(MirrorReader(Mirror(settings, store)), Policy.from_settings(settings)), settings)
                 cold_samples += await _timed(lambda b=reborn: b.build(message), 1)
             async with HAClient(ha_url, token) as client:
                 before_home = _BeforeHome(client)
@@ -281,8 +279,8 @@ async def bench_tools(latency: float = 0.1, repeat: int = 5) -> dict[str, Any]:
     import json
 
     from data_api.simulator import SimulatedHA, generate_home
-    from data_api.store import Store
-    from data_api.sync import Mirror
+    from data_api import Store
+    from data_api import Mirror
     from ha_agent.llm import ToolCall
     from ha_agent.tokens import count_tokens
     from ha_agent.tools import HAActions, ToolEnv, Toolbox, ToolStore
@@ -297,7 +295,7 @@ async def bench_tools(latency: float = 0.1, repeat: int = 5) -> dict[str, Any]:
             await mirror.start(wait=True)
             tool_store = ToolStore(store.engine, home_id=settings.home_id)
             await tool_store.migrate()
-            env = ToolEnv("bench", LocalHome(MirrorReader(mirror)), HAActions(mirror.client), tool_store)
+            env = ToolEnv("bench", LocalHome(MirrorReader(mirror), Policy.from_settings(settings)), HAActions(mirror.client), tool_store)
             toolbox = Toolbox(settings)
             sim.command_latency["call_service"] = latency  # only actions are slow: reads are local
             lights = sorted(e.entity_id for e in mirror.tiers["entities"].last.items.values()
@@ -337,8 +335,8 @@ async def bench_tools(latency: float = 0.1, repeat: int = 5) -> dict[str, Any]:
 async def bench_overhead(turns: int = 60) -> dict[str, Any]:
     """Agent time per turn outside the model, measured against a zero-latency model server."""
     from data_api.simulator import SimulatedHA, generate_home
-    from data_api.store import Store
-    from data_api.sync import Mirror
+    from data_api import Store
+    from data_api import Mirror
     from ha_agent.llm.scripted_server import ScriptedLLMServer, echo
     from ha_agent.service import local_service
 
@@ -375,10 +373,10 @@ async def bench_intents(size: str, rounds: int = 20) -> dict[str, Any]:
     """The local intent engine per sentence, warm, over sentences made of the home's own names
     (and one it cannot know); the share it answers is what a mixed workload saves the model."""
     from data_api.simulator import SimulatedHA, generate_home
-    from data_api.store import Store
-    from data_api.sync import Mirror
+    from data_api import Store
+    from data_api import Mirror
     from ha_agent.intents import LocalEngine
-    from ha_agent.intents.bench import measure
+    from ha_agent.bench.intents import measure
 
     async with SimulatedHA(generate_home(size)) as sim:
         with tempfile.TemporaryDirectory() as tmp:
@@ -390,7 +388,7 @@ async def bench_intents(size: str, rounds: int = 20) -> dict[str, Any]:
             mirror = Mirror(settings, store)
             await mirror.start(wait=True)
             try:
-                latency = await measure(LocalEngine(settings), LocalHome(MirrorReader(mirror)), rounds)
+                latency = await measure(LocalEngine(settings), LocalHome(MirrorReader(mirror), Policy.from_settings(settings)), rounds)
             finally:
                 await mirror.stop()
                 await store.close()

@@ -61,7 +61,7 @@ from typing import Any
 
 import yaml
 
-from data_api.ha import Area, Entity
+from data_api import Area, Entity
 from ha_agent.tokens import count_tokens
 
 try:  # HA's dumper: libyaml's when available (annotatedyaml.dumper.dump)

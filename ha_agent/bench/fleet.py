@@ -34,7 +34,7 @@ from typing import IO, Any
 import aiohttp
 from sqlalchemy import make_url
 
-from data_api.settings import Settings
+from data_api.platform.settings import Settings
 from data_api.simulator import SimulatedHA, generate_home
 from ha_agent.llm.scripted_server import Responder, ScriptedLLMServer
 

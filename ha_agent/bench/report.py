@@ -64,7 +64,7 @@ def _figure(group: str, metric: str, unit: str, value: float, target: str = "", 
 
 
 async def run(profile: Profile, say: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
-    from data_api import bench as mirror_bench
+    from data_api.bench import mirror as mirror_bench
 
     started = time.perf_counter()
     compared: list[dict[str, Any]] = []
@@ -181,7 +181,7 @@ def _token_metrics(c: dict[str, Any], **where: Any) -> list[dict[str, Any]]:
 async def _real_ha(target: tuple[str, str], repeat: int) -> dict[str, Any]:
     """The context figures against a real Home Assistant; whatever fails is said in the report
     (after minutes of other figures, one unreachable HA must not lose them)."""
-    from data_api.ha import HAClient
+    from data_api import HAClient
 
     url, token = target
     shown = _without_userinfo(url)

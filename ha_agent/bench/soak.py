@@ -27,8 +27,8 @@ from typing import Any
 
 import aiohttp
 
-from data_api.api.client import DataApiClient
-from data_api.ha import HAClient
+from data_api import DataApiClient
+from data_api import HAClient
 from ha_agent.bench.fleet import Fleet
 from ha_agent.bench.load import (
     LoadModel,

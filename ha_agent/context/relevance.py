@@ -9,40 +9,17 @@ whole home.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 
-from data_api.ha import Area, Entity, Floor
+from data_api import Area, Entity, Floor
+
+from ha_agent.home.words import DOMAIN_WORDS, words
 
 from .render import names
 
-_WORD = re.compile(r"[a-z0-9]+")
-_STOP = frozenset(
-    "a an the in on of to is are it its my me please turn switch set what which how and or at "
-    "for with off up down all any be do does can you i".split()
-)
-# Words that imply a domain, for requests that name no entity ("make it warmer").
-DOMAIN_WORDS: dict[str, tuple[str, ...]] = {
-    "light": ("light", "lights", "lamp", "lamps", "bright", "brightness", "dim", "dimmer"),
-    "climate": ("heating", "heat", "thermostat", "warm", "warmer", "cold", "colder", "cool", "temperature", "ac"),
-    "sensor": ("temperature", "humidity", "degrees", "hot", "cold"),
-    "cover": ("blind", "blinds", "shade", "shades", "curtain", "curtains", "cover", "garage", "shutter", "shutters"),
-    "lock": ("lock", "locks", "unlock", "locked", "door"),
-    "binary_sensor": ("open", "closed", "door", "window", "motion", "presence"),
-    "media_player": ("music", "tv", "television", "speaker", "volume", "play", "pause", "song", "radio"),
-    "fan": ("fan", "fans"),
-    "switch": ("switch", "plug", "socket", "outlet"),
-    "vacuum": ("vacuum", "clean", "hoover"),
-    "scene": ("scene", "mood"),
-    "script": ("script", "routine"),
-}
 _RECENT = timedelta(minutes=15)
 _COMMON = 20  # a word naming more entities than this weighs proportionally less
-
-
-def words(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.casefold()) if w not in _STOP}
 
 
 class RelevanceIndex:

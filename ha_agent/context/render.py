@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from data_api.ha import Area, Entity, Floor, HAConfig, Service
+from data_api import Area, Entity, Floor, HAConfig, Service
 
 _SLUG = re.compile(r"[^a-z0-9]+")
 _BREAKS = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")

@@ -24,16 +24,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from data_api.store import migrate as store_migrate
-from data_api.store.engine import WRITE_OPTION, create_engine, pool_options
-from data_api.store.errors import guard
+from data_api.platform.db.engine import create_engine, pool_options
+from ha_agent.storage import AgentStore, conversations, messages
 
 from .messages import (
     Conversation,
@@ -42,12 +40,10 @@ from .messages import (
     check_message,
     count_message_tokens,
 )
-from .migrate import SCRIPT_LOCATION
-from .schema import conversations, messages
 from .window import Window, select_window
 
 if TYPE_CHECKING:
-    from data_api.settings import Settings
+    from data_api.platform.settings import Settings
 
 _C = conversations.c
 _M = messages.c
@@ -76,19 +72,12 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class ConversationStore:
+class ConversationStore(AgentStore):
     """The agent's conversations, in the mirror's database (SQLite or PostgreSQL)."""
 
     def __init__(self, engine: AsyncEngine, *, owns_engine: bool = False) -> None:
         """`owns_engine`: `close()` disposes of the engine (not when it is shared)."""
-        self._engine = engine
-        self._owns_engine = owns_engine
-        # Same pool; its connections begin write transactions (SQLite: BEGIN IMMEDIATE, so two
-        # appenders queue on the lock instead of one failing to upgrade a read lock).
-        self._writer = engine.execution_options(**{WRITE_OPTION: True})
-        url = engine.url
-        self.database = url.render_as_string(hide_password=True)  # fit for logs and errors
-        self._secrets = (str(url.password),) if url.password else ()
+        super().__init__(engine, owns_engine=owns_engine)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ConversationStore:
@@ -101,28 +90,6 @@ class ConversationStore:
             application_name="ha-agent-history",
         )
         return cls(engine, owns_engine=True)
-
-    @property
-    def engine(self) -> AsyncEngine:
-        return self._engine
-
-    def __repr__(self) -> str:
-        return f"ConversationStore({self.database!r})"
-
-    # --- lifecycle ------------------------------------------------------------------------
-    async def migrate(self) -> None:
-        """Bring the history schema to its newest migration (idempotent; safe concurrently,
-        also with the mirror's chain: both take the same locks)."""
-        async with (
-            store_migrate.migration_lock(),
-            self._guard("migrating the history schema"),
-            self._writer.begin() as conn,
-        ):
-            await conn.run_sync(store_migrate.upgrade, SCRIPT_LOCATION)
-
-    async def close(self) -> None:
-        if self._owns_engine:
-            await self._engine.dispose()
 
     # --- writes ---------------------------------------------------------------------------
     async def create(self, home_id: str, title: str | None = None) -> str:
@@ -292,10 +259,6 @@ class ConversationStore:
         async with self._guard(f"listing conversations of home {home_id!r}"), self._engine.connect() as conn:
             rows = (await conn.execute(query)).all()
         return [Conversation(*row) for row in rows]
-
-    # --- helpers --------------------------------------------------------------------------
-    def _guard(self, action: str) -> AbstractAsyncContextManager[None]:
-        return guard(action, self.database, self._secrets)
 
 
 def _message_row(message: StoredMessage) -> dict[str, Any]:

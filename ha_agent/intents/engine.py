@@ -12,14 +12,13 @@ goes to the model; `off` — every message goes to the model.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
 from hassil import Intents, RecognizeResult, filter_intents, recognize_best
 
-from ha_agent.context.builder import HomeView
-from ha_agent.tools import Policy, Toolbox, ToolEnv, ToolOutcome
+from ha_agent.home import HomeView, Policy
+from ha_agent.tools import Toolbox, ToolEnv, ToolOutcome
 
 from .handlers import HANDLERS, Recognized
 from .language import load_language
@@ -34,7 +33,6 @@ _UNREADABLE = "The home's data cannot be read right now; try again shortly."
 class LocalEngine:
     def __init__(self, settings: Any) -> None:
         self.language = load_language(settings.intents_language)
-        self.policy = Policy.from_settings(settings)
         if settings.effective_llm_provider == "local":
             self.mode = "local"
         else:
@@ -42,12 +40,12 @@ class LocalEngine:
         # Only the intents we carry out: fewer sentences to try, and a sentence of another
         # intent (the weather, timers) is left to the model rather than half-understood.
         self._intents: Intents = filter_intents(self.language.intents, intent_names=set(HANDLERS))
-        self._vocabulary = VocabularyCache(self.policy)
+        self._vocabulary = VocabularyCache()
         self._warm_up()
 
     def _warm_up(self) -> None:
         """The matcher's first sentence compiles its patterns (~0.3 s): pay it at start."""
-        empty = Vocabulary.build((), {}, {}, self.policy)
+        empty = Vocabulary.build((), {}, {}, Policy())
         self._recognize("turn on the light", empty)
 
     # --- recognition ---------------------------------------------------------------------------
@@ -65,8 +63,8 @@ class LocalEngine:
         """What `message` asks for as tool calls, or None if it is not a sentence we know."""
         if not message.strip():
             return None
-        entities, areas, floors = await asyncio.gather(home.kind("entities"), home.kind("areas"), home.kind("floors"))
-        vocabulary = await self._vocabulary.get(entities, areas, floors)
+        snapshot = await home.snapshot()
+        vocabulary = await self._vocabulary.get(snapshot)
         result = self._recognize(message, vocabulary)
         if result is None or result.intent.name not in HANDLERS:
             return None
@@ -76,8 +74,7 @@ class LocalEngine:
             slots={name: entity.value for name, entity in result.entities.items()},
             said={name: entity.text_clean for name, entity in result.entities.items()},
             domains=_sentence_domains(result),
-            vocabulary=vocabulary,
-            entities=entities.items,
+            home=snapshot,
         )
         return HANDLERS[recognized.intent](recognized)
 
@@ -93,9 +90,7 @@ class LocalEngine:
     def help_reply(self) -> str:
         """The honest reply to a sentence not understood, with examples from this home."""
         vocabulary = self.vocabulary
-        examples = vocabulary.examples if vocabulary is not None else {}
-        areas = [vocabulary.areas[a].name for a in vocabulary.by_area if a in vocabulary.areas] if vocabulary else []
-        return help_text(examples, areas)
+        return help_text(vocabulary.examples if vocabulary else {})
 
     async def answer(self, message: str, home: HomeView, toolbox: Toolbox, env: ToolEnv) -> LocalAnswer | None:
         """The one call of the agent: the local answer, or None for the model's path (or, with

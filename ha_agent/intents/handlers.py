@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from data_api.ha import Entity
+from data_api import Entity
+from ha_agent.home import Snapshot
 from ha_agent.llm import ToolCall
 
 from .language import HELPER_DOMAINS, HELPER_INTENT
 from .model import IntentMatch, Question, Step
-from .targets import Scope, Targets, find_targets, join_names
-from .vocabulary import Vocabulary
+from .targets import Scope, Targets, find_targets, join_names, spoken_of
 
 # Domains with nothing to switch: a sentence turning one on is a misunderstanding.
 _READ_ONLY = frozenset({"sensor", "binary_sensor", "person", "weather", "sun", "zone", "device_tracker", "event"})
@@ -44,13 +44,12 @@ class Recognized:
     slots: dict[str, Any]
     said: dict[str, str]  # each slot's words as the user said them ("open" for state "on")
     domains: tuple[str, ...]  # the kinds the matched sentence allows (empty: any)
-    vocabulary: Vocabulary
-    entities: Mapping[str, Entity]
+    home: Snapshot
 
     def targets(self, domains: Sequence[str] = ()) -> Targets:
         """The entities meant; `domains` narrows the sentence's own kinds (a handler's)."""
         allowed = tuple(d for d in self.domains if not domains or d in domains) or tuple(domains)
-        return find_targets(Scope.from_slots(self.slots, allowed), self.vocabulary, self.entities)
+        return find_targets(Scope.from_slots(self.slots, allowed), self.home)
 
     def match(self, *steps: Step, question: Question | None = None) -> IntentMatch:
         return IntentMatch(self.intent, dict(self.slots), tuple(steps), question)
@@ -159,9 +158,9 @@ def _climate_targets(r: Recognized) -> Targets:
     """The thermostats meant; with no name or place, the home's only one (if it has one)."""
     if any(r.slots.get(k) for k in ("name", "area", "floor")):
         return r.targets(("climate",))
-    ids = r.vocabulary.by_domain.get("climate", ())
-    if len(ids) == 1 and ids[0] in r.entities:
-        return Targets((r.entities[ids[0]],), what="thermostats")
+    thermostats = spoken_of(r.home, r.home.data["entities"].keys_with("domain", "climate"))
+    if len(thermostats) == 1:
+        return Targets((thermostats[0],), what="thermostats")
     return Targets(problem="Which thermostat do you mean? Name it or its room.", what="thermostats")
 
 
@@ -179,7 +178,7 @@ def _climate_get(r: Recognized) -> IntentMatch:
     if targets.problem and (r.slots.get("area") or r.slots.get("floor")):
         # No thermostat there: the room's temperature sensors answer as well.
         sensors = find_targets(Scope(None, r.slots.get("area"), r.slots.get("floor"), ("sensor",), "temperature"),
-                               r.vocabulary, r.entities)  # fmt: skip
+                               r.home)  # fmt: skip
         targets = sensors if not sensors.problem else targets
     if targets.problem:
         return r.unclear(targets.problem)

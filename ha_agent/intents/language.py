@@ -16,7 +16,7 @@ from hassil import Intents
 from hassil.util import merge_dict
 from home_assistant_intents import get_intents, get_languages
 
-from data_api.settings import SettingsError
+from data_api.platform.settings import SettingsError
 
 # Our own intent for helpers (HA's library has none for input_number/select/text). Its name
 # has no `Hass` prefix so it is never taken for one of HA's. English only for now.

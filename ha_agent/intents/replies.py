@@ -161,9 +161,9 @@ def _rows(result: Any, key: str = "states") -> list[Mapping[str, Any]]:
 
 
 # --- not understood ---------------------------------------------------------------------------------
-def help_text(examples: Mapping[str, str], areas: Sequence[str]) -> str:
+def help_text(examples: Mapping[str, str]) -> str:
     """What the local engine can do, with names from this home, and how to add a model."""
-    light, area = examples.get("light", "Kitchen Light"), (areas[0] if areas else "Kitchen")
+    light, area = examples.get("light", "Kitchen Light"), examples.get("area", "Kitchen")
     cover = examples.get("cover", "Living Room Blinds")
     player = examples.get("media_player", "Kitchen Speaker")
     groups = [

@@ -1,38 +1,23 @@
 """Which entities a recognised sentence is about: by name, or by area, floor and kind.
 
 HA's matcher says *what* was said ("the reading lamp", "the lights upstairs"); this module
-finds the entities meant, among those the assistant may use, and says plainly when that is
-not one clear set (an unknown or shared name, nothing of that kind in the area). Entities are
-read live from the mirror, so states are those of this moment.
+finds the entities meant in the home (`ha_agent.home.Snapshot`: the mirror's indexes and the
+owner's policy), among those the assistant may use, and says plainly when that is not one clear
+set (an unknown or shared name, nothing of that kind in the area). Entities are read live from
+the mirror, so states are those of this moment.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from data_api.ha import Entity
+from data_api import Entity
 
-from .vocabulary import Vocabulary
+from ha_agent.home import Snapshot
+from ha_agent.home.words import CLASS_WORDS, KIND_WORDS
 
-# How a kind of entity is spoken of in replies: (one, several).
-DOMAIN_WORDS: dict[str, tuple[str, str]] = {
-    "light": ("light", "lights"),
-    "switch": ("switch", "switches"),
-    "fan": ("fan", "fans"),
-    "cover": ("cover", "covers"),
-    "lock": ("lock", "locks"),
-    "climate": ("thermostat", "thermostats"),
-    "media_player": ("media player", "media players"),
-    "sensor": ("sensor", "sensors"),
-    "binary_sensor": ("sensor", "sensors"),
-    "valve": ("valve", "valves"),
-    "vacuum": ("vacuum", "vacuums"),
-    "scene": ("scene", "scenes"),
-    "script": ("script", "scripts"),
-}
-_CLASS_WORDS = {"garage": ("garage door", "garage doors")}
 _LISTED = 10  # names in one reply, at most
 
 
@@ -73,40 +58,49 @@ class Scope:
         )
 
 
-def find_targets(scope: Scope, vocabulary: Vocabulary, entities: Mapping[str, Entity]) -> Targets:
+def spoken_of(home: Snapshot, entity_ids: Iterable[str]) -> list[Entity]:
+    """The entities a sentence can name: usable by the assistant, neither hidden nor a
+    configuration or diagnostic entity (HA leaves those out of what an area reaches too)."""
+    found = (home.entities.get(e) for e in sorted(entity_ids))
+    return [e for e in found if e is not None and home.policy.usable(e) and not e.hidden and e.entity_category is None]
+
+
+def find_targets(scope: Scope, home: Snapshot) -> Targets:
     what = kind_words(scope.domains, scope.device_class)[1]
-    where = _where(scope, vocabulary)
+    where = _where(scope, home)
     if scope.name is not None:
-        return _by_name(scope, vocabulary, entities, where)
+        return _by_name(scope, home, where)
     if not scope.domains and scope.device_class is None:
         # "turn off the kitchen" names no kind: everything in a room is too much to guess.
         return Targets(problem=f"I am not sure what to act on{where}.", what=what, where=where)
+    entities = home.data["entities"]
     ids: set[str] | None = None
     if scope.area_id is not None:
-        ids = set(vocabulary.by_area.get(scope.area_id, ()))
+        ids = set(entities.keys_with("area_id", scope.area_id))
     if scope.floor_id is not None:
-        on_floor = set(vocabulary.by_floor.get(scope.floor_id, ()))
-        ids = on_floor if ids is None else ids & on_floor
-    candidates = [entities[e] for d in scope.domains for e in vocabulary.by_domain.get(d, ()) if e in entities]
-    found = tuple(e for e in candidates if (ids is None or e.entity_id in ids) and _fits(e, scope))
+        on_floor = entities.keys_with("floor_id", scope.floor_id)
+        ids = set(on_floor) if ids is None else ids & on_floor
+    of_kind = {e for d in scope.domains for e in entities.keys_with("domain", d)}
+    candidates = spoken_of(home, of_kind if ids is None else of_kind & ids)
+    found = tuple(e for e in candidates if _fits(e, scope))
     if not found:
         return Targets(problem=f"I found no {what}{where}.", what=what, where=where)
     return Targets(found, what=what, where=where)
 
 
-def _by_name(scope: Scope, vocabulary: Vocabulary, entities: Mapping[str, Entity], where: str) -> Targets:
+def _by_name(scope: Scope, home: Snapshot, where: str) -> Targets:
     assert scope.name is not None
-    named = [entities[e] for e in vocabulary.entity_ids(scope.name) if e in entities]
+    named = spoken_of(home, home.data["entities"].named(scope.name))
     found = [e for e in named if _fits(e, scope)]
     if scope.area_id is not None:
         found = [e for e in found if e.area_id == scope.area_id]
     if scope.floor_id is not None:
-        found = [e for e in found if _floor(e, vocabulary) == scope.floor_id]
+        found = [e for e in found if e.floor_id == scope.floor_id]
     what = kind_words((found[0].domain,) if found else scope.domains, scope.device_class)[1]
     if not found:
         return Targets(problem=f"I found nothing called {scope.name!r}{where}.", what=what, where=where)
     if len(found) > 1:
-        places = join_names(_described(e, vocabulary) for e in found)
+        places = join_names(_described(e, home) for e in found)
         return Targets(problem=f"Several things are called {scope.name!r}: {places}. Which one do you mean?",
                        what=what, where=where)  # fmt: skip
     return Targets(tuple(found), what=what, where=where)
@@ -118,31 +112,27 @@ def _fits(entity: Entity, scope: Scope) -> bool:
     return scope.device_class is None or entity.device_class == scope.device_class
 
 
-def _floor(entity: Entity, vocabulary: Vocabulary) -> str | None:
-    area = vocabulary.areas.get(entity.area_id or "")
-    return entity.floor_id or (area.floor_id if area is not None else None)
+def _described(entity: Entity, home: Snapshot) -> str:
+    area = home.area_name(entity.area_id)
+    return f"{entity.name} (in the {area})" if area is not None else entity.name
 
 
-def _described(entity: Entity, vocabulary: Vocabulary) -> str:
-    area = vocabulary.areas.get(entity.area_id or "")
-    return f"{entity.name} (in the {area.name})" if area is not None else entity.name
-
-
-def _where(scope: Scope, vocabulary: Vocabulary) -> str:
-    if scope.area_id is not None and scope.area_id in vocabulary.areas:
-        return f" in the {vocabulary.areas[scope.area_id].name}"
-    if scope.floor_id is not None and scope.floor_id in vocabulary.floors:
-        return f" on the {vocabulary.floors[scope.floor_id].name}"
+def _where(scope: Scope, home: Snapshot) -> str:
+    area, floors = home.area_name(scope.area_id), home.data["floors"].items
+    if area is not None:
+        return f" in the {area}"
+    if scope.floor_id is not None and scope.floor_id in floors:
+        return f" on the {floors[scope.floor_id].name}"
     return ""
 
 
 def kind_words(domains: Sequence[str], device_class: str | None = None) -> tuple[str, str]:
-    if device_class in _CLASS_WORDS:
-        return _CLASS_WORDS[device_class]
+    if device_class in CLASS_WORDS:
+        return CLASS_WORDS[device_class]
     if device_class:
         return device_class.replace("_", " "), f"{device_class.replace('_', ' ')}s"
-    if len(domains) == 1 and domains[0] in DOMAIN_WORDS:
-        return DOMAIN_WORDS[domains[0]]
+    if len(domains) == 1 and domains[0] in KIND_WORDS:
+        return KIND_WORDS[domains[0]]
     return "device", "devices"
 
 

@@ -39,10 +39,10 @@ from .sse import iter_sse_data
 from .transport import AiohttpTransport
 from .types import Completion, StreamEvent, TextDelta
 
-from data_api.logs import display_url
+from data_api.platform.logs import display_url
 
 if TYPE_CHECKING:
-    from data_api.settings import Settings
+    from data_api.platform.settings import Settings
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@ parallel execution with dependency ordering, confirmations and the audit trail.
 
     toolbox = Toolbox(settings)
     tools = toolbox.schemas()                       # the model's `tools`, the same every turn
-    env = ToolEnv(conversation_id, LocalHome(reader), HAActions(mirror.client), ToolStore(engine))
+    env = ToolEnv(conversation_id, LocalHome(reader, Policy.from_settings(settings)), HAActions(mirror.client), ToolStore(engine))
     resolution = await toolbox.resolve_pending(user_message, env)   # before the model
     outcomes = await toolbox.execute(completion.tool_calls, env)   # one per call, in order
     messages += [o.as_tool_message() for o in outcomes]
@@ -14,7 +14,7 @@ from .confirm import AFFIRMATIVE_WORDS, CONSENT_WORDS, is_affirmative
 from .definitions import TOOLS
 from .errors import ToolError
 from .outcome import OpenQuestion, PendingResolution, ToolOutcome
-from .policy import Policy
+from ha_agent.home import Policy
 from .store import AuditEntry, PendingAction, ToolStore
 from .toolbox import ActionBudget, ToolEnv, Toolbox
 
@@ -29,7 +29,6 @@ __all__ = [
     "HomeActions",
     "PendingAction",
     "PendingResolution",
-    "Policy",
     "ToolEnv",
     "ToolError",
     "ToolOutcome",

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from data_api.ha import HAClient
+from data_api import HAClient
 
 
 class HomeActions(Protocol):

@@ -16,7 +16,7 @@ from typing import Any
 
 from .plan import Plan
 from .reads import plan_get_state, plan_history, plan_search
-from .snapshot import Snapshot
+from ha_agent.home import Snapshot
 from .writes import plan_call_service, plan_helper, plan_scene, plan_script
 
 _IDS = {"type": "array", "items": {"type": "string"}}

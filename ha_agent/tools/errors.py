@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from ha_agent.home import HomeError
 
-class ToolError(Exception):
-    """Goes back to the model as the call's error result: the message says what to fix."""
+
+class ToolError(HomeError):
+    """Goes back to the model as the call's error result: the message says what to fix. (The
+    home's own refusals, `HomeError`, go back the same way.)"""

@@ -17,8 +17,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from data_api.ha import Entity, HACommandError, HAConnectionError, HAError, HATimeoutError
+from data_api import Entity, HACommandError, HAConnectionError, HAError, HATimeoutError
 from ha_agent.llm import ToolCall
+
+from ha_agent.home import HomeError
 
 from .errors import ToolError
 from .outcome import ToolOutcome
@@ -88,7 +90,7 @@ async def _run_one(item: Prepared, env: Any, timeout: float) -> ToolOutcome:
                 result = await asyncio.wait_for(plan.read(env), timeout)
             elif plan.action is not None:
                 result = await asyncio.wait_for(perform(plan.action, env, timeout), timeout)
-        except ToolError as exc:
+        except HomeError as exc:
             error = str(exc)
         except (TimeoutError, HATimeoutError):
             error = f"timed out after {timeout:g} s" + (

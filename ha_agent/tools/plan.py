@@ -11,12 +11,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from data_api.ha import Entity
+from data_api import Entity
 
 from .effects import UNREADABLE, Call, Effects, runs_of
 from .errors import ToolError
-from .policy import GENERIC_DOMAIN, effective_service
-from .snapshot import Snapshot
+from ha_agent.home import GENERIC_DOMAIN, effective_service
+from ha_agent.home import Snapshot
 from .wording import describe, the, third_person
 
 

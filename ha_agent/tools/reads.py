@@ -11,9 +11,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ha_agent.home import HomeError
+
 from .errors import ToolError
 from .plan import Plan
-from .snapshot import Snapshot
+from ha_agent.home import Snapshot
 from .states import state_row
 
 MAX_ROWS = 50  # states listed by one get_state, at most
@@ -32,7 +34,7 @@ def plan_get_state(home: Snapshot, args: dict[str, Any]) -> Plan:
     for ref in refs:
         try:
             chosen.setdefault(home.resolve_entity(ref).entity_id)
-        except ToolError as exc:
+        except HomeError as exc:
             problems.append(str(exc))
     listed = _filtered(home, filters) if filters else []
     more = max(0, len(listed) - MAX_ROWS)

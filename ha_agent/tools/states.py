@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from data_api.ha import Entity
+from data_api import Entity
 
 # Attributes worth a model's attention, in the order they are listed.
 ATTRIBUTES = (

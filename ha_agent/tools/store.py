@@ -15,12 +15,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from data_api.store import migrate as store_migrate
-from data_api.store.engine import WRITE_OPTION
-from data_api.store.errors import guard
-from ha_agent.history.migrate import SCRIPT_LOCATION
-
-from .schema import audit, pending_actions
+from ha_agent.storage import AgentStore, audit, pending_actions
 
 MAX_AUDIT_LIMIT = 1000
 _A = audit.c
@@ -53,31 +48,12 @@ class PendingAction:
         return (now or utcnow()) >= self.expires_at
 
 
-class ToolStore:
+class ToolStore(AgentStore):
     """Audit rows and pending confirmations, on an engine the agent owns (not closed here)."""
 
     def __init__(self, engine: AsyncEngine, *, home_id: str = "default") -> None:
-        self._engine = engine
-        self._writer = engine.execution_options(**{WRITE_OPTION: True})
+        super().__init__(engine, owns_engine=False)
         self.home_id = home_id
-        url = engine.url
-        self.database = url.render_as_string(hide_password=True)  # fit for logs and errors
-        self._secrets = (str(url.password),) if url.password else ()
-
-    def __repr__(self) -> str:
-        return f"ToolStore({self.database!r})"
-
-    def _guard(self, action: str) -> Any:
-        return guard(action, self.database, self._secrets)
-
-    async def migrate(self) -> None:
-        """The agent's chain (history and tools tables); the same as the history store's."""
-        async with (
-            store_migrate.migration_lock(),
-            self._guard("migrating the agent schema"),
-            self._writer.begin() as conn,
-        ):
-            await conn.run_sync(store_migrate.upgrade, SCRIPT_LOCATION)
 
     # --- audit ----------------------------------------------------------------------------
     async def add_audit(self, entries: Sequence[AuditEntry]) -> None:

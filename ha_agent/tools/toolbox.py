@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from data_api.store.errors import StoreError
-from ha_agent.context.builder import HomeView
+from data_api.platform.db.errors import StoreError
+from ha_agent.home import HomeView
 from ha_agent.llm import ToolArgumentsError, ToolCall
 
 from .actions import HomeActions
@@ -23,12 +23,13 @@ from .args import check_arguments
 from .confirm import confirmation_reply, is_affirmative, is_refusal
 from .definitions import TOOLS, TOOLS_BY_NAME
 from .effects import EffectsCache
+from ha_agent.home import HomeError
+
 from .errors import ToolError
 from .executor import Prepared, run_calls
 from .outcome import OpenQuestion, PendingResolution, ToolOutcome, compact_json
 from .plan import Action, plan_action
-from .policy import Policy
-from .snapshot import IndexCache, Snapshot
+from ha_agent.home import Snapshot
 from .store import AuditEntry, ToolStore, utcnow
 from .wording import question
 
@@ -62,12 +63,10 @@ class ToolEnv:
 
 class Toolbox:
     def __init__(self, settings: Any) -> None:
-        self.policy = Policy.from_settings(settings)
         self.timeout: float = settings.tools_timeout
         self.confirm_ttl: float = settings.tools_confirm_ttl
         self.max_actions: int = settings.tools_max_actions_per_turn
         self._schemas = [tool.schema() for tool in TOOLS]
-        self._index = IndexCache()
         self._effects = EffectsCache()
 
     def budget(self) -> ActionBudget:
@@ -94,7 +93,7 @@ class Toolbox:
 
     async def _snapshot(self, env: ToolEnv) -> tuple[Snapshot | None, str | None]:
         try:
-            return await Snapshot.read(env.home, self.policy, self._index), None
+            return await env.home.snapshot(), None
         except Exception as exc:  # the mirror's database tier down, a data-api unreachable
             _LOGGER.warning("tools: the home cannot be read: %s", exc)
             return None, "the home's data cannot be read right now; try again shortly"
@@ -111,7 +110,7 @@ class Toolbox:
             return Prepared(call, args, None, unreadable)
         try:
             return Prepared(call, args, tool.plan(home, check_arguments(tool.name, tool.parameters, args)))
-        except ToolError as exc:
+        except HomeError as exc:
             return Prepared(call, args, None, str(exc))
         except Exception:  # a bug must cost one call, not the turn
             _LOGGER.exception("planning tool %s failed", call.name)
@@ -132,7 +131,7 @@ class Toolbox:
                 continue
             try:
                 checked.append(replace(p, plan=plan_action(home, p.plan.action, confirmed=confirmed, effects=effects)))
-            except ToolError as exc:
+            except HomeError as exc:
                 checked.append(Prepared(p.call, p.arguments, None, str(exc)))
         return checked
 
@@ -198,7 +197,7 @@ class Toolbox:
             try:  # the policy again: exposure or rules may have changed since the question
                 plan = plan_action(home, Action.from_json(item["action"]), confirmed=True)
                 prepared.append(Prepared(call, arguments, plan))
-            except ToolError as exc:
+            except HomeError as exc:
                 prepared.append(Prepared(call, arguments, None, str(exc)))
         if home is not None:
             prepared = await self._check_reach(prepared, home, env, confirmed=True)

@@ -14,13 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from data_api.ha import Service, ServiceField
+from data_api import Service, ServiceField
 
 from .args import json_type
+from ha_agent.home import HomeError
+
 from .errors import ToolError
 
 if TYPE_CHECKING:
-    from .snapshot import Snapshot
+    from ha_agent.home import Snapshot
 
 TARGET_KEYS = ("entity_id", "device_id", "area_id", "floor_id", "label_id")
 _TRUE = {"true", "on", "yes", "1"}
@@ -58,7 +60,7 @@ def check_service_data(service: Service, data: dict[str, Any], home: Snapshot) -
             out[key] = _check(spec, value, home, named)
         except _Invalid as exc:
             problems.append(f"{key} {exc}")
-        except ToolError as exc:
+        except HomeError as exc:
             problems.append(f"{key}: {exc}")
     if problems:
         raise ToolError(f"invalid data for {service.key}: " + "; ".join(problems))

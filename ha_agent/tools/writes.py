@@ -11,12 +11,14 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Any
 
-from data_api.ha import Entity
+from data_api import Entity
+
+from ha_agent.home import HomeError
 
 from .errors import ToolError
 from .plan import Action, Plan, plan_action, summarize
-from .policy import GENERIC_DOMAIN, effective_service
-from .snapshot import Snapshot
+from ha_agent.home import GENERIC_DOMAIN, effective_service
+from ha_agent.home import Snapshot
 from .validate import CheckedData, check_service_data
 from .wording import describe, the
 
@@ -79,7 +81,7 @@ def expand_target(home: Snapshot, domain: str, service: str, target: dict[str, A
     for ref in target.get("entity_id") or ():
         try:
             entity = home.resolve_entity(ref, (own_domain,) if own_domain else ())
-        except ToolError as exc:
+        except HomeError as exc:
             problems.append(str(exc))
             continue
         found.setdefault(entity.entity_id, entity)
@@ -87,7 +89,7 @@ def expand_target(home: Snapshot, domain: str, service: str, target: dict[str, A
         for ref in target.get(key) or ():
             try:
                 group_id = home.resolve_group(what, ref)
-            except ToolError as exc:
+            except HomeError as exc:
                 problems.append(str(exc))
                 continue
             # Like HA, a group reaches only the members the service applies to (a sensor in the

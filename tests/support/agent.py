@@ -15,11 +15,11 @@ from typing import Any
 
 import httpx
 
-from data_api.api.server import HttpServer
-from data_api.settings import Settings
+from data_api.platform.http.server import HttpServer
+from data_api.platform.settings import Settings
 from data_api.simulator import SimulatedHA
 from data_api.store import Store
-from data_api.sync import Mirror
+from data_api.mirror import Mirror
 from ha_agent.api.app import create_app
 from ha_agent.llm.sse import iter_sse
 from ha_agent.service import AgentService, local_service
