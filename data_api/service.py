@@ -26,7 +26,7 @@ async def run_data_api(
     `ready(url)` is called once the API answers (the demo prints its examples then).
     """
     require_keys_or_loopback(host, settings.api_keys)  # before touching HA or the database
-    store = Store.from_settings(settings)
+    store = Store.from_settings(settings.db)
     mirror = Mirror(settings, store, owns_process=True)  # its HA client comes from the settings (SettingsError if unset)
     server = HttpServer(create_app(MirrorReader(mirror), settings), host, port)
     try:

@@ -1,11 +1,7 @@
-"""The agent service: its parts assembled from the settings, started and stopped together.
+"""The agent service at runtime: its parts started and stopped together, turns, stats, retention.
 
-Two shapes share one `AgentService`:
-- one process (`ha-agent serve`): the mirror of this process is the home (`LocalHome`), its HA
-  client runs the actions, and the conversations and the tools' audit live in the mirror's
-  database, on the mirror's engine;
-- `ha-agent serve --role agent`: a separate data-api is the home (`RemoteHome` over
-  `DATA_API_URL`), the agent has its own HA client for actions and its own database engine.
+How it is put together (one process with the mirror, or an agent reading a data-api) is
+`ha_agent.assemble`'s.
 
 Turns run as tasks of the service, not of the request that asked: a client that goes away (a
 closed stream, a timed-out HTTP client) does not cut a turn short, so its reply is still
@@ -34,7 +30,7 @@ from data_api.platform.settings import Settings, SettingsError
 from data_api import Store, StoreError
 from data_api import Mirror
 
-from ha_agent.agent import Agent, TurnError, TurnResult
+from ha_agent.conversation import Agent, TurnError, TurnResult
 from ha_agent.context import ContextBuilder, Hints
 from ha_agent.history import ConversationStore
 from ha_agent.home import HomeView, LocalHome, Policy, RemoteHome
@@ -110,9 +106,9 @@ class AgentService:
         self.tool_store = tool_store
         self.reader = reader  # the mirror of this process, served beside the agent; None: remote
         self.role = "all" if reader is not None else "agent"
-        self.context = ContextBuilder(home, settings)
-        self.toolbox = Toolbox(settings)
-        local = LocalEngine(settings)
+        self.context = ContextBuilder(home, settings.context)
+        self.toolbox = Toolbox(settings.tools)
+        local = LocalEngine(settings.intents)
         self.agent = Agent(
             settings, context=self.context, history=history, llm=llm, toolbox=self.toolbox, env_for=self._env,
             local=local if local.mode != "off" else None,
@@ -238,154 +234,4 @@ class AgentService:
         return await database_state(self.history)
 
 
-# --- assembling ------------------------------------------------------------------------------
-def _llm(settings: Settings, stack: AsyncExitStack) -> LLMClient | None:
-    """The model client, or None when the local intent engine answers alone (LLM_PROVIDER)."""
-    if settings.effective_llm_provider == "local":
-        return None
-    settings.require("llm_base_url")
-    llm = LLMClient.from_settings(settings)
-    stack.push_async_callback(llm.close)
-    return llm
-
-
-@asynccontextmanager
-async def local_service(settings: Settings, mirror: Mirror, reader: MirrorReader | None = None) -> AsyncIterator[AgentService]:
-    """The agent in the mirror's process: its reader, HA client and database engine, shared.
-    The caller starts and stops the mirror (before and after this)."""
-    reader = reader or MirrorReader(mirror)
-    engine = mirror.store.engine
-    async with AsyncExitStack() as stack:
-        llm = _llm(settings, stack)
-        service = AgentService(
-            settings,
-            home=LocalHome(reader, Policy.from_settings(settings)),
-            history=ConversationStore(engine),  # shared engine: closing it is the store's job
-            llm=llm,
-            actions=HAActions(mirror.client),
-            tool_store=ToolStore(engine, home_id=settings.home_id),
-            reader=reader,
-        )
-        await service.start()
-        stack.push_async_callback(service.stop)
-        yield service
-
-
-@asynccontextmanager
-async def remote_service(settings: Settings) -> AsyncIterator[AgentService]:
-    """The agent of `--role agent`: the home from DATA_API_URL, its own HA client and engine."""
-    settings.require("data_api_url", "ha_url", "ha_token")
-    assert settings.data_api_url is not None
-    async with AsyncExitStack() as stack:
-        # The data-api of a deployment shares its API keys: the first one opens it.
-        key = settings.api_keys[0].get_secret_value() if settings.api_keys else None
-        data_api = DataApiClient(settings.data_api_url, key)
-        stack.push_async_callback(data_api.close)
-        ha = HAClient.from_settings(settings)
-        stack.push_async_callback(ha.close)
-        connector = asyncio.create_task(_connect_in_background(ha), name="agent-ha-connect")
-        stack.push_async_callback(_cancel, connector)
-        history = ConversationStore.from_settings(settings)
-        stack.push_async_callback(history.close)
-        llm = _llm(settings, stack)
-        home = RemoteHome(data_api, Policy.from_settings(settings), refresh=settings.remote_home_refresh)
-        await _probe(home, settings.data_api_url)
-        service = AgentService(
-            settings,
-            home=home,
-            history=history,
-            llm=llm,
-            actions=HAActions(ha),
-            tool_store=ToolStore(history.engine, home_id=settings.home_id),
-        )
-        await service.start()
-        stack.push_async_callback(service.stop)
-        yield service
-
-
-async def _probe(home: RemoteHome, url: str) -> None:
-    """A refused key is a setting to fix: fail now. An absent data-api may come later (the
-    services start in any order): the context says the home is unavailable until it does."""
-    try:
-        await home.kind("config")
-    except DataApiError as exc:
-        if exc.status == 401:
-            raise SettingsError(f"{exc} (the agent sends the first of API_KEYS to DATA_API_URL)") from None
-        _LOGGER.warning("the data-api at %s does not answer yet: %s", display_url(url), exc)
-
-
-async def _connect_in_background(client: HAClient) -> None:
-    """Actions go over REST until the WebSocket is up; once up, it reconnects by itself."""
-    delay = 1.0
-    while True:
-        try:
-            await client.connect()
-            return
-        except HAError as exc:
-            _LOGGER.warning("Home Assistant not reachable for actions yet (%s); retrying in %.0f s", exc, delay)
-        await asyncio.sleep(delay)
-        delay = min(delay * 2, _HA_CONNECT_MAX_DELAY)
-
-
-async def _cancel(task: asyncio.Task[Any]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError, Exception):
-        await task
-
-
-# --- serving ---------------------------------------------------------------------------------
-async def run_agent_service(
-    settings: Settings,
-    host: str = "127.0.0.1",
-    port: int = 8030,
-    *,
-    ready: Callable[[str], None] | None = None,
-    remote: bool = False,
-) -> None:
-    """Serve the agent until SIGINT or SIGTERM: with the mirror in this process (its REST API at
-    the same address), or, `remote`, reading the data-api at DATA_API_URL. Stopping lets running
-    turns finish, then stops the mirror, which flushes its writes.
-
-    `ready(url)` is called once the API answers.
-    """
-    from ha_agent.api.app import create_app  # the web stack only when serving
-
-    require_keys_or_loopback(host, settings.api_keys)  # before touching HA or the database
-    async with AsyncExitStack() as stack:
-        if remote:
-            settings.require("data_api_url")
-            print(f"ha-agent: reading the home from the data-api at {display_url(settings.data_api_url)}", flush=True)
-            service = await stack.enter_async_context(remote_service(settings))
-        else:
-            if settings.data_api_url:
-                print(
-                    "ha-agent: DATA_API_URL is ignored: without --role the mirror runs in this process "
-                    "(--role agent reads the data-api at DATA_API_URL instead)",
-                    flush=True,
-                )
-            store = Store.from_settings(settings)
-            stack.push_async_callback(store.close)
-            mirror = Mirror(settings, store, owns_process=True)  # SettingsError without HA_URL/HA_TOKEN
-            print(f"ha-agent: opening the database {store.database} and connecting to {display_url(settings.ha_url)}", flush=True)
-            await mirror.start()  # migrates; the stored copy is served (stale) until the first sync
-            stack.push_async_callback(mirror.stop)  # flushes pending writes
-            service = await stack.enter_async_context(local_service(settings, mirror))
-        server = HttpServer(create_app(service, settings), host, port)
-        stack.push_async_callback(server.stop)
-        with stop_on_signals(server):
-            url = await server.start()
-            keys = f"{len(settings.api_keys)} API key(s)" if settings.api_keys else "no API keys (loopback only)"
-            serves = "chat" if remote else "chat and the mirror"
-            model = "local intent engine" if service.llm is None else f"model {settings.llm_model}"
-            print(
-                f"ha-agent: serving home {settings.home_id!r} at {url}/api/v1 ({serves}; {model}; {keys}); "
-                "Ctrl+C stops",
-                flush=True,
-            )
-            if ready is not None:
-                ready(url)
-            await server.wait()
-            print("ha-agent: stopping", flush=True)
-
-
-__all__ = ["AgentService", "TurnStats", "local_service", "remote_service", "run_agent_service"]
+__all__ = ["AgentService", "TurnStats"]

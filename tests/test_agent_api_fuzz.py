@@ -23,7 +23,7 @@ import schemathesis
 from schemathesis import GenerationMode
 
 from data_api.simulator import SimulatedHA, generate_home
-from ha_agent.llm.scripted_server import Reply, ScriptedLLMServer, echo
+from ha_agent.simulator.scripted_server import Reply, ScriptedLLMServer, echo
 from tests.support.agent import KEY, ServedAgent, agent_settings, serve_agent
 from tests.support.fuzzing import all_operations, fuzz_operations, report
 

@@ -25,9 +25,9 @@ from data_api.simulator import SimulatedHA
 from data_api.store import Store
 from data_api.mirror import Mirror
 from ha_agent.api.app import create_app
-from ha_agent.llm.scripted_server import Reply, ScriptedLLMServer, echo
+from ha_agent.simulator.scripted_server import Reply, ScriptedLLMServer, echo
 from ha_agent.home import Policy, RemoteHome
-from ha_agent.service import remote_service
+from ha_agent.assemble import remote_service
 from tests.support.agent import KEY, agent_settings, serve_agent, system_prompt
 
 CLI = [sys.executable, "-m", "ha_agent.cli"]
@@ -51,7 +51,7 @@ async def llm() -> AsyncIterator[ScriptedLLMServer]:
 async def _data_api(sim: SimulatedHA, tmp_path: Path) -> AsyncIterator[tuple[str, Mirror, HttpServer]]:
     settings = agent_settings(sim, "http://unused.invalid/v1", tmp_path / "mirror.db", api_keys=[KEY])
     async with AsyncExitStack() as stack:
-        store = Store.from_settings(settings)
+        store = Store.from_settings(settings.db)
         stack.push_async_callback(store.close)
         mirror = Mirror(settings, store)
         await mirror.start(wait=True)

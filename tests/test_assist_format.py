@@ -113,7 +113,7 @@ def test_an_empty_home_gets_home_assistants_no_entities_prompt():
 
 async def test_a_simulated_home_lists_exactly_its_exposed_entities(tmp_path):
     async with simulated_env(tmp_path, "small") as env:
-        home = LocalHome(env.reader, Policy.from_settings(env.settings))
+        home = LocalHome(env.reader, Policy.from_settings(env.settings.tools))
         ours = await assist_context(home)
         entities_by_id = dict((await home.kind("entities")).items)
     entities = entities_by_id.values()

@@ -17,7 +17,7 @@ from data_api.simulator import SimulatedHA
 from ha_agent import tokens
 from ha_agent.history import count_message_tokens
 from ha_agent.storage import conversations
-from ha_agent.llm.scripted_server import Reply, ScriptedLLMServer
+from ha_agent.simulator.scripted_server import Reply, ScriptedLLMServer
 from ha_agent.llm.sse import iter_sse
 from tests.support.agent import KEY, MODEL, ServedAgent, agent_settings, serve_agent, system_prompt
 

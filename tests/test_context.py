@@ -24,11 +24,11 @@ class Home:
     def __init__(self, sim: SimulatedHA, mirror: Mirror) -> None:
         self.sim = sim
         self.mirror = mirror
-        self.view = LocalHome(MirrorReader(mirror), Policy.from_settings(mirror.settings))
+        self.view = LocalHome(MirrorReader(mirror), Policy.from_settings(mirror.settings.tools))
         self.settings = mirror.settings
 
     def builder(self, **kwargs) -> ContextBuilder:
-        return ContextBuilder(self.view, self.settings, **kwargs)
+        return ContextBuilder(self.view, self.settings.context, **kwargs)
 
     async def change(self, command: str, **payload) -> None:
         """Change HA over its API and wait until the mirror has applied it."""
@@ -47,7 +47,7 @@ async def _home(size: str, tmp_path) -> AsyncIterator[Home]:
         settings = load_settings(
             ha_url=sim.url, ha_token=sim.token, database_url=f"sqlite+aiosqlite:///{tmp_path}/ctx.db"
         )
-        store = Store.from_settings(settings)
+        store = Store.from_settings(settings.db)
         mirror = Mirror(settings, store)
         await mirror.start(wait=True)
         try:
@@ -149,7 +149,7 @@ async def test_a_failing_section_is_marked_unavailable_alone(small):
                 raise ConnectionError("database busy")
             return await small.view.kind(kind)
 
-    context = await ContextBuilder(Flaky(), small.settings).build("turn on the kitchen light")
+    context = await ContextBuilder(Flaky(), small.settings.context).build("turn on the kitchen light")
     sections = {s.name: s for s in context.sections}
     assert sections["services"].available is False
     assert "(unavailable right now)" in sections["services"].text

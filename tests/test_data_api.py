@@ -81,7 +81,7 @@ class ServedMirror:
             ha_reconnect_min_delay=0.05,
             ha_reconnect_max_delay=0.5,
         )
-        self.store = Store.from_settings(self.settings)
+        self.store = Store.from_settings(self.settings.db)
         self.mirror = Mirror(self.settings, self.store)
         await self.mirror.start(wait=True)
         self.reader = MirrorReader(self.mirror)

@@ -53,7 +53,7 @@ MODEL = "gpt-4o-mini"
 
 def open_history(database_url: str) -> ConversationStore:
     """A store with its own engine, as a separate agent process (or replica) makes one."""
-    return ConversationStore.from_settings(Settings(database_url=database_url))  # type: ignore[call-arg]
+    return ConversationStore.from_settings(Settings(database_url=database_url).db)  # type: ignore[call-arg]
 
 
 @pytest.fixture

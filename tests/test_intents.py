@@ -146,7 +146,7 @@ class Local:
         return await (engine or self.engine).answer(message, self.home, self.toolbox, self.tool_env)
 
     def engine_with(self, **overrides: Any) -> LocalEngine:
-        return LocalEngine(self.env.settings.model_copy(update=overrides))
+        return LocalEngine(self.env.settings.model_copy(update=overrides).intents)
 
     def state(self, entity_id: str) -> str:
         return self.env.sim.home.states[entity_id]["state"]
@@ -159,12 +159,12 @@ async def local_home(tmp_path: Path) -> AsyncIterator[Local]:
     async with SimulatedHA(home) as sim, mirror_env(sim, tmp_path) as env:
         store = ToolStore(env.store.engine, home_id=env.settings.home_id)
         await store.migrate()
-        tool_env = ToolEnv("conversation-1", LocalHome(env.reader, Policy.from_settings(env.settings)), HAActions(env.mirror.client), store)
+        tool_env = ToolEnv("conversation-1", LocalHome(env.reader, Policy.from_settings(env.settings.tools)), HAActions(env.mirror.client), store)
         entities = (await env.reader.kind_data("entities")).items
         areas = (await env.reader.kind_data("areas")).items
         floors = (await env.reader.kind_data("floors")).items
         picks = Picks(entities, areas, floors, prepared)
-        yield Local(env, picks, LocalEngine(env.settings), Toolbox(env.settings), tool_env)
+        yield Local(env, picks, LocalEngine(env.settings.intents), Toolbox(env.settings.tools), tool_env)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

@@ -32,7 +32,7 @@ from ha_agent.llm import (
     chat_completions_url,
 )
 from ha_agent.llm.retry import parse_retry_after
-from ha_agent.llm.scripted_server import Reply, ScriptedLLMServer, tools_then_text
+from ha_agent.simulator.scripted_server import Reply, ScriptedLLMServer, tools_then_text
 
 MODEL = "scripted-model"
 USER = [{"role": "system", "content": "You run a home."}, {"role": "user", "content": "Lights on in the kitchen"}]
@@ -496,7 +496,7 @@ def test_chat_completions_url(base_url, endpoint):
 
 async def test_from_settings():
     settings = Settings(llm_base_url="http://localhost:11434", llm_model="qwen2.5:7b", llm_timeout=12, llm_max_retries=1)
-    async with LLMClient.from_settings(settings) as client:
+    async with LLMClient.from_settings(settings.llm) as client:
         assert client.url == "http://localhost:11434/v1/chat/completions" and client.model == "qwen2.5:7b"
     assert settings.llm_max_rounds == 10 and settings.llm_context_window == 128000
 

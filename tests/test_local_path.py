@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from data_api.simulator import SimulatedHA
-from ha_agent.llm.scripted_server import Reply, ScriptedLLMServer
+from ha_agent.simulator.scripted_server import Reply, ScriptedLLMServer
 from tests.support.agent import ServedAgent, agent_settings, serve_agent
 from tests.support.mirroring import wait_for
 

@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from data_api.simulator import SimulatedHA, generate_home
-from ha_agent.llm.scripted_server import Reply, ScriptedLLMServer
+from ha_agent.simulator.scripted_server import Reply, ScriptedLLMServer
 from tests.support.agent import ServedAgent, agent_settings, serve_agent, system_prompt
 from tests.support.mirroring import wait_for
 

@@ -64,8 +64,8 @@ async def real(real_ha: RealHomeAssistant, tmp_path) -> AsyncIterator[Real]:
                                        for e in given), what="exposure mirrored")  # fmt: skip
             store = ToolStore(env.store.engine, home_id=env.settings.home_id)
             await store.migrate()
-            tool_env = ToolEnv("real-ha-safety", LocalHome(env.reader, Policy.from_settings(env.settings)), HAActions(env.mirror.client), store)
-            yield Real(real_ha, Toolbox(env.settings), tool_env)
+            tool_env = ToolEnv("real-ha-safety", LocalHome(env.reader, Policy.from_settings(env.settings.tools)), HAActions(env.mirror.client), store)
+            yield Real(real_ha, Toolbox(env.settings.tools), tool_env)
     finally:
         async with real_ha.websocket() as ws:
             await ws.command("call_service", domain="cover", service="close_cover", target={"entity_id": GARAGE})

@@ -666,7 +666,7 @@ def test_from_settings_applies_the_pool_settings() -> None:
         db_pool_recycle=600,
         db_pool_pre_ping=False,
     )
-    store = Store.from_settings(settings)
+    store = Store.from_settings(settings.db)
     pool: Any = store.engine.pool
     assert (pool.size(), pool._max_overflow, pool.timeout()) == (3, 4, 7.5)
     assert (pool._recycle, pool._pre_ping) == (600, False)

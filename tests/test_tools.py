@@ -23,7 +23,7 @@ from data_api.store import Store
 from data_api.mirror import Mirror
 from ha_agent.home import LocalHome, Policy
 from ha_agent.llm import LLMClient, ToolCall
-from ha_agent.llm.scripted_server import Reply, ScriptedLLMServer
+from ha_agent.simulator.scripted_server import Reply, ScriptedLLMServer
 from ha_agent.tokens import count_tokens
 from ha_agent.tools import (
     TOOLS,
@@ -137,8 +137,8 @@ class Tools:
         """The same home and conversation, seen with other settings (the toolbox's, and the
         owner's policy, which the home carries)."""
         settings = self.settings.model_copy(update=overrides)
-        home = LocalHome(MirrorReader(self.mirror), Policy.from_settings(settings))
-        return replace(self, settings=settings, toolbox=Toolbox(settings), env=replace(self.env, home=home))
+        home = LocalHome(MirrorReader(self.mirror), Policy.from_settings(settings.tools))
+        return replace(self, settings=settings, toolbox=Toolbox(settings.tools), env=replace(self.env, home=home))
 
     def state(self, entity_id: str) -> str:
         return self.sim.home.states[entity_id]["state"]
@@ -167,14 +167,14 @@ async def tools(tmp_path) -> AsyncIterator[Tools]:
             ha_reconnect_min_delay=0.05,
             ha_reconnect_max_delay=0.2,
         )
-        store = Store.from_settings(settings)
+        store = Store.from_settings(settings.db)
         mirror = Mirror(settings, store)
         await asyncio.wait_for(mirror.start(wait=True), 30)
         tool_store = ToolStore(store.engine, home_id=settings.home_id)
         await tool_store.migrate()
-        env = ToolEnv("conversation-1", LocalHome(MirrorReader(mirror), Policy.from_settings(settings)), HAActions(mirror.client), tool_store)
+        env = ToolEnv("conversation-1", LocalHome(MirrorReader(mirror), Policy.from_settings(settings.tools)), HAActions(mirror.client), tool_store)
         try:
-            yield Tools(sim, settings, mirror, tool_store, Toolbox(settings), env, picks)
+            yield Tools(sim, settings, mirror, tool_store, Toolbox(settings.tools), env, picks)
         finally:
             await mirror.stop()
             await store.close()
@@ -206,9 +206,9 @@ def sequential(outcomes: Sequence[ToolOutcome]) -> bool:
 
 # --- schemas -----------------------------------------------------------------------------------
 def test_schemas_are_compact_stable_and_cover_the_issue(tmp_path):
-    toolbox = Toolbox(load_settings(database_url=f"sqlite:///{tmp_path}/x.db"))
+    toolbox = Toolbox(load_settings(database_url=f"sqlite:///{tmp_path}/x.db").tools)
     schemas = toolbox.schemas()
-    assert schemas == toolbox.schemas() == Toolbox(load_settings(tools_timeout=3)).schemas()
+    assert schemas == toolbox.schemas() == Toolbox(load_settings(tools_timeout=3).tools).schemas()
     assert [s["function"]["name"] for s in schemas] == [
         "get_state", "search_entities", "call_service", "activate_scene", "run_script", "set_helper", "get_history",
     ]  # fmt: skip

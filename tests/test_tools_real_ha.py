@@ -70,8 +70,8 @@ async def real(real_ha: RealHomeAssistant, tmp_path) -> AsyncIterator[RealTools]
                            and env.peek("entities")[SELECT].exposed, what="exposure mirrored")  # fmt: skip
             store = ToolStore(env.store.engine, home_id=env.settings.home_id)
             await store.migrate()
-            tool_env = ToolEnv("real-ha-1", LocalHome(env.reader, Policy.from_settings(env.settings)), HAActions(env.mirror.client), store)
-            yield RealTools(real_ha, Toolbox(env.settings), tool_env)
+            tool_env = ToolEnv("real-ha-1", LocalHome(env.reader, Policy.from_settings(env.settings.tools)), HAActions(env.mirror.client), store)
+            yield RealTools(real_ha, Toolbox(env.settings.tools), tool_env)
     finally:
         await _restore(real_ha, light, select)
         if not was_exposed:

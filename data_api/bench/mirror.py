@@ -48,7 +48,7 @@ async def _child(ha_url: str, token: str) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(ha_url=ha_url, ha_token=token, database_url=f"sqlite+aiosqlite:///{tmp}/bench.db")
-        store = Store.from_settings(settings)
+        store = Store.from_settings(settings.db)
         mirror = Mirror(settings, store, owns_process=True)  # as served
         started = time.perf_counter()
         await mirror.start(wait=True)

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from data_api.platform.settings import HASettings
+
 from .errors import HACommandError, HAConnectionError, HAError
 from .models import (
     Area,
@@ -84,15 +86,14 @@ class HAClient:
         self.rest = HARest(base_url, token, timeout=request_timeout)
 
     @classmethod
-    def from_settings(cls, settings: Any, **handlers: Any) -> HAClient:
-        settings.require("ha_url", "ha_token")
+    def from_settings(cls, settings: HASettings, **handlers: Any) -> HAClient:
         return cls(
-            settings.ha_url,
-            settings.ha_token.get_secret_value(),
-            request_timeout=settings.ha_request_timeout,
-            ping_interval=settings.ha_ping_interval,
-            reconnect_min_delay=settings.ha_reconnect_min_delay,
-            reconnect_max_delay=settings.ha_reconnect_max_delay,
+            settings.url,
+            settings.token.get_secret_value(),
+            request_timeout=settings.request_timeout,
+            ping_interval=settings.ping_interval,
+            reconnect_min_delay=settings.reconnect_min_delay,
+            reconnect_max_delay=settings.reconnect_max_delay,
             **handlers,
         )
 

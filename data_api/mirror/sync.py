@@ -19,7 +19,7 @@ import time
 from dataclasses import replace
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .collection import Collection
 from .tier import Tier
@@ -36,6 +36,10 @@ from data_api.ha import (
 )
 
 from .write_behind import WriteBehind
+
+if TYPE_CHECKING:
+    from data_api.platform.settings import Settings
+    from data_api.store import Store
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -72,7 +76,7 @@ def _newer(candidate: str | None, current: str | None) -> bool:
 
 class Mirror:
     def __init__(
-        self, settings: Any, store: Any, client: HAClient | None = None, *, owns_process: bool = False
+        self, settings: Settings, store: Store, client: HAClient | None = None, *, owns_process: bool = False
     ) -> None:
         """`owns_process`: the mirror is what this process is for (a service, not a test or a
         tool): after each full sync the heap is frozen for the cyclic GC (see `full_sync`)."""
@@ -80,7 +84,7 @@ class Mirror:
         self.owns_process = owns_process
         self.home_id: str = settings.home_id
         self.store = store
-        self.client = client or HAClient.from_settings(settings)
+        self.client = client or HAClient.from_settings(settings.ha)
         self.client.ws.on_reconnect = self._on_reconnect
         self.client.ws.on_disconnect = self._on_disconnect
         self.tiers: dict[str, Tier] = {

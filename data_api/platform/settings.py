@@ -4,11 +4,16 @@ Both services read it (ha_agent imports it from here, never the other way round)
 from, highest first: keyword arguments, environment variables, `.env`, then every
 `config/*.yaml` (folder chosen by ``HA_AGENT_CONFIG_DIR``), then the defaults below.
 ``config/defaults.yaml`` documents every setting with its default.
+
+The settings are flat (their names are the environment's: `HA_URL`, `LLM_MODEL`), and each part
+of the code takes the typed section it uses — `settings.ha`, `.db`, `.llm`, `.tools`, `.intents`,
+`.context` — not the whole object: what a part depends on is in its signature.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -54,6 +59,79 @@ def _check_http_url(value: str | None) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("not an http(s) URL")
     return value
+
+
+# --- sections: what each part of the code takes -------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class HASettings:
+    url: str
+    token: SecretStr
+    request_timeout: float
+    ping_interval: float
+    reconnect_min_delay: float
+    reconnect_max_delay: float
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseSettings:
+    url: str
+    pool_size: int
+    max_overflow: int
+    pool_recycle: int
+    pool_timeout: float
+    pool_pre_ping: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LLMSettings:
+    provider: str  # "openai" or "local" (the local intent engine alone)
+    base_url: str | None
+    api_key: SecretStr | None
+    model: str
+    timeout: float
+    max_retries: int
+    max_rounds: int
+    context_window: int
+    reserved_completion_tokens: int
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSettings:
+    """The owner's policy and the tools' limits."""
+
+    allow_domains: tuple[str, ...]
+    deny_domains: tuple[str, ...]
+    allow_entities: tuple[str, ...]
+    deny_entities: tuple[str, ...]
+    deny_services: tuple[str, ...]
+    confirm: tuple[str, ...]
+    confirm_script_domains: tuple[str, ...]
+    confirm_unknown_effects: bool
+    max_actions_per_turn: int
+    timeout: float
+    confirm_ttl: float
+
+
+@dataclass(frozen=True, slots=True)
+class IntentSettings:
+    language: str
+    fast_path: bool
+    alone: bool  # no model is configured: the local engine answers everything
+
+
+@dataclass(frozen=True, slots=True)
+class ContextSettings:
+    max_tokens: int
+    model: str  # whose tokenizer counts
+    window: int  # the model's context window
+    reserved_completion_tokens: int
+    history_max_tokens: int
+
+    @property
+    def budget(self) -> int:
+        """Tokens the context may use: the model's window, less the reply and the history share,
+        and never more than `max_tokens` (a large window is not a reason to spend it)."""
+        return max(256, min(self.max_tokens, self.window - self.reserved_completion_tokens - self.history_max_tokens))
 
 
 class Settings(BaseSettings):
@@ -254,6 +332,43 @@ class Settings(BaseSettings):
 
     def cache_ttl(self, kind: str) -> float:
         return float(getattr(self, f"cache_ttl_{kind}"))
+
+    @property
+    def ha(self) -> HASettings:
+        """Home Assistant's address and the client's timings; SettingsError if unset."""
+        self.require("ha_url", "ha_token")
+        assert self.ha_url is not None and self.ha_token is not None
+        return HASettings(self.ha_url, self.ha_token, self.ha_request_timeout, self.ha_ping_interval,
+                          self.ha_reconnect_min_delay, self.ha_reconnect_max_delay)  # fmt: skip
+
+    @property
+    def db(self) -> DatabaseSettings:
+        return DatabaseSettings(self.database_url, self.db_pool_size, self.db_max_overflow, self.db_pool_recycle,
+                                self.db_pool_timeout, self.db_pool_pre_ping)  # fmt: skip
+
+    @property
+    def llm(self) -> LLMSettings:
+        return LLMSettings(self.effective_llm_provider, self.llm_base_url, self.llm_api_key, self.llm_model,
+                           self.llm_timeout, self.llm_max_retries, self.llm_max_rounds, self.llm_context_window,
+                           self.llm_reserved_completion_tokens)  # fmt: skip
+
+    @property
+    def tools(self) -> ToolSettings:
+        return ToolSettings(
+            tuple(self.tools_allow_domains), tuple(self.tools_deny_domains), tuple(self.tools_allow_entities),
+            tuple(self.tools_deny_entities), tuple(self.tools_deny_services), tuple(self.tools_confirm),
+            tuple(self.tools_confirm_script_domains), self.tools_confirm_unknown_effects,
+            self.tools_max_actions_per_turn, self.tools_timeout, self.tools_confirm_ttl,
+        )  # fmt: skip
+
+    @property
+    def intents(self) -> IntentSettings:
+        return IntentSettings(self.intents_language, self.intents_fast_path, self.effective_llm_provider == "local")
+
+    @property
+    def context(self) -> ContextSettings:
+        return ContextSettings(self.context_max_tokens, self.llm_model, self.llm_context_window,
+                               self.llm_reserved_completion_tokens, self.history_max_tokens)  # fmt: skip
 
     def require(self, *names: str) -> None:
         """Fail with one line if a setting this command needs is unset."""

@@ -102,8 +102,8 @@ class Store(BaseStore):
         self._upserts: dict[str, Insert] = {}
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Store:
-        return cls(settings.database_url, **pool_options(settings))
+    def from_settings(cls, settings: DatabaseSettings) -> Store:
+        return cls(settings.url, **pool_options(settings))
 
     # --- lifecycle ------------------------------------------------------------------------
     async def migrate(self) -> None:

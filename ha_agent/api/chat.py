@@ -17,7 +17,7 @@ from starlette.responses import Response, StreamingResponse
 from data_api.platform.http.bodies import dump_json
 from data_api.platform.http.errors import ErrorBody
 from data_api import StoreError
-from ha_agent.agent import TurnError
+from ha_agent.conversation import TurnError
 from ha_agent.context import Hints
 from ha_agent.history import Conversation, ConversationNotFound
 

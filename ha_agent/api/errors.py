@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from starlette.responses import JSONResponse
 
-from ha_agent.agent import TurnError
+from ha_agent.conversation import TurnError
 from ha_agent.history import ConversationNotFound
 
 

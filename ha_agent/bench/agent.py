@@ -56,8 +56,9 @@ class _BeforeHome:
 
     stale = False
 
-    def __init__(self, client: HAClient) -> None:
+    def __init__(self, client: HAClient, policy: Policy) -> None:
         self.client = client
+        self.policy = policy
         self._turn: dict[str, Collection] = {}
 
     async def read_all(self) -> None:
@@ -110,13 +111,13 @@ async def measure_context(
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(ha_url=ha_url, ha_token=token, database_url=f"sqlite+aiosqlite:///{tmp}/bench.db")
-        store = Store.from_settings(settings)
+        store = Store.from_settings(settings.db)
         mirror = Mirror(settings, store)
         await mirror.start(wait=True)
         after_sync()
         try:
-            home = LocalHome(MirrorReader(mirror), Policy.from_settings(settings))
-            builder = ContextBuilder(home, settings)
+            home = LocalHome(MirrorReader(mirror), Policy.from_settings(settings.tools))
+            builder = ContextBuilder(home, settings.context)
             message = _MESSAGES[0]
             await builder.build(message)
             warm = await _timed(lambda: builder.build(message), repeat * 20)
@@ -127,20 +128,20 @@ async def measure_context(
             for _ in range(repeat):
                 # A new process: memory empty, database full, nothing rendered. Creating the
                 # mirror (its HA client's TLS context) is start-up, not a turn: not timed.
-                reborn = ContextBuilder(LocalHome(MirrorReader(Mirror(settings, store)), Policy.from_settings(settings)), settings)
+                reborn = ContextBuilder(LocalHome(MirrorReader(Mirror(settings, store)), Policy.from_settings(settings.tools)), settings.context)
                 cold_samples += await _timed(lambda b=reborn: b.build(message), 1)
             async with HAClient(ha_url, token) as client:
-                before_home = _BeforeHome(client)
+                before_home = _BeforeHome(client, Policy.from_settings(settings.tools))
 
                 async def before() -> None:
                     await before_home.read_all()
-                    await ContextBuilder(before_home, settings).build(message)
+                    await ContextBuilder(before_home, settings.context).build(message)
 
                 before_samples = await _timed(before, max(3, repeat // 2))
             context = await builder.build(message)
             # Tokens with every exposed entity listed, as HA's Assist format lists them all.
             everything = settings.model_copy(update={"context_max_tokens": settings.llm_context_window})
-            full = await ContextBuilder(home, everything).build(message)
+            full = await ContextBuilder(home, everything.context).build(message)
             assist = await assist_tokens(home)
             entities = len(mirror.tiers["entities"].last.items)
         finally:
@@ -217,7 +218,7 @@ async def bench_history(messages: int = 500, repeat: int = 50) -> dict[str, Any]
     raw = _conversation(messages)
     budget = 4000
     with tempfile.TemporaryDirectory() as tmp:
-        history = ConversationStore.from_settings(load_settings(database_url=f"sqlite+aiosqlite:///{tmp}/bench.db"))
+        history = ConversationStore.from_settings(load_settings(database_url=f"sqlite+aiosqlite:///{tmp}/bench.db").db)
         await history.migrate()
         try:
             conversation_id = await history.create("bench")
@@ -290,13 +291,13 @@ async def bench_tools(latency: float = 0.1, repeat: int = 5) -> dict[str, Any]:
             settings = load_settings(
                 ha_url=sim.url, ha_token=sim.token, database_url=f"sqlite+aiosqlite:///{tmp}/bench.db"
             )
-            store = Store.from_settings(settings)
+            store = Store.from_settings(settings.db)
             mirror = Mirror(settings, store)
             await mirror.start(wait=True)
             tool_store = ToolStore(store.engine, home_id=settings.home_id)
             await tool_store.migrate()
-            env = ToolEnv("bench", LocalHome(MirrorReader(mirror), Policy.from_settings(settings)), HAActions(mirror.client), tool_store)
-            toolbox = Toolbox(settings)
+            env = ToolEnv("bench", LocalHome(MirrorReader(mirror), Policy.from_settings(settings.tools)), HAActions(mirror.client), tool_store)
+            toolbox = Toolbox(settings.tools)
             sim.command_latency["call_service"] = latency  # only actions are slow: reads are local
             lights = sorted(e.entity_id for e in mirror.tiers["entities"].last.items.values()
                             if e.exposed and e.domain in ("light", "switch"))  # fmt: skip
@@ -337,8 +338,8 @@ async def bench_overhead(turns: int = 60) -> dict[str, Any]:
     from data_api.simulator import SimulatedHA, generate_home
     from data_api import Store
     from data_api import Mirror
-    from ha_agent.llm.scripted_server import ScriptedLLMServer, echo
-    from ha_agent.service import local_service
+    from ha_agent.simulator.scripted_server import ScriptedLLMServer, echo
+    from ha_agent.assemble import one_process
 
     async with SimulatedHA(generate_home("medium")) as sim, ScriptedLLMServer(responder=echo) as llm:
         with tempfile.TemporaryDirectory() as tmp:
@@ -346,20 +347,13 @@ async def bench_overhead(turns: int = 60) -> dict[str, Any]:
                 ha_url=sim.url, ha_token=sim.token, database_url=f"sqlite+aiosqlite:///{tmp}/bench.db",
                 llm_base_url=llm.base_url, intents_fast_path=False,  # the model's path, every turn
             )  # fmt: skip
-            store = Store.from_settings(settings)
-            mirror = Mirror(settings, store)
-            await mirror.start(wait=True)
-            try:
-                async with local_service(settings, mirror) as service:
-                    conversation = (await service.turn(_MESSAGES[0])).conversation_id
-                    overheads, totals = [], []
-                    for n in range(turns):
-                        result = await service.turn(_MESSAGES[n % len(_MESSAGES)], conversation)
-                        overheads.append(result.timings.total_ms - result.timings.llm_ms)
-                        totals.append(result.timings.total_ms)
-            finally:
-                await mirror.stop()
-                await store.close()
+            async with one_process(settings, wait=True) as service:
+                conversation = (await service.turn(_MESSAGES[0])).conversation_id
+                overheads, totals = [], []
+                for n in range(turns):
+                    result = await service.turn(_MESSAGES[n % len(_MESSAGES)], conversation)
+                    overheads.append(result.timings.total_ms - result.timings.llm_ms)
+                    totals.append(result.timings.total_ms)
     return {
         "turns": turns,
         "home": "medium",
@@ -384,11 +378,11 @@ async def bench_intents(size: str, rounds: int = 20) -> dict[str, Any]:
                 ha_url=sim.url, ha_token=sim.token, database_url=f"sqlite+aiosqlite:///{tmp}/bench.db",
                 llm_provider="local",
             )  # fmt: skip
-            store = Store.from_settings(settings)
+            store = Store.from_settings(settings.db)
             mirror = Mirror(settings, store)
             await mirror.start(wait=True)
             try:
-                latency = await measure(LocalEngine(settings), LocalHome(MirrorReader(mirror), Policy.from_settings(settings)), rounds)
+                latency = await measure(LocalEngine(settings.intents), LocalHome(MirrorReader(mirror), Policy.from_settings(settings.tools)), rounds)
             finally:
                 await mirror.stop()
                 await store.close()

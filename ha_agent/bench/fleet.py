@@ -36,7 +36,7 @@ from sqlalchemy import make_url
 
 from data_api.platform.settings import Settings
 from data_api.simulator import SimulatedHA, generate_home
-from ha_agent.llm.scripted_server import Responder, ScriptedLLMServer
+from ha_agent.simulator.scripted_server import Responder, ScriptedLLMServer
 
 # The caller's settings must not reach the processes (a developer's DATABASE_URL, API_KEYS...):
 # every name the settings read, from the settings themselves, so a new setting cannot slip past.

@@ -33,7 +33,7 @@ from sqlalchemy.pool import NullPool
 
 from data_api.bench import percentile
 from ha_agent.bench.fleet import Fleet
-from ha_agent.llm.scripted_server import Reply
+from ha_agent.simulator.scripted_server import Reply
 
 _MARK = re.compile(r"^\[c(\d+) t(\d+)\]")
 _PHRASES = ("how is the home doing?", "what does the sensor say?", "please toggle the light")

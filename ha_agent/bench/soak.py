@@ -39,7 +39,7 @@ from ha_agent.bench.load import (
     real_entities,
     user_text,
 )
-from ha_agent.llm.scripted_server import Reply
+from ha_agent.simulator.scripted_server import Reply
 
 LLM_TIMEOUT = 1.5  # seconds per model attempt in the agents: a "timeout" fault outlasts it
 CLIENT_TIMEOUT = 30.0  # a turn is 3 attempts and backoffs at most (~8 s): 30 s without answer is a hang

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 from data_api import Collection
 from data_api import Entity
 
+from data_api.platform.settings import ContextSettings
 from ha_agent.home import HomeView
 from ha_agent.tokens import count_tokens
 
@@ -123,11 +124,11 @@ class _Cache:
 
 
 class ContextBuilder:
-    def __init__(self, home: HomeView, settings: Any, *, model: str | None = None,
+    def __init__(self, home: HomeView, settings: ContextSettings, *, model: str | None = None,
                  now: Callable[[], datetime] | None = None) -> None:  # fmt: skip
         self.home = home
-        self.model = model or settings.llm_model
-        self.budget = context_budget(settings)
+        self.model = model or settings.model
+        self.budget = settings.budget
         self._now = now or (lambda: datetime.now(timezone.utc))
         self._cache = _Cache(self.model)
         self._index: tuple[Any, RelevanceIndex] | None = None
@@ -368,11 +369,4 @@ def _zone(name: str) -> Any:
         return timezone.utc
 
 
-def context_budget(settings: Any) -> int:
-    """Tokens the context may use: the model's window, less the reply and the history share,
-    and never more than `context_max_tokens` (a large window is not a reason to spend it)."""
-    window = settings.llm_context_window - settings.llm_reserved_completion_tokens - settings.history_max_tokens
-    return max(256, min(settings.context_max_tokens, window))
-
-
-__all__ = ["Context", "ContextBuilder", "Hints", "Section", "context_budget", "INSTRUCTIONS"]
+__all__ = ["Context", "ContextBuilder", "Hints", "Section", "INSTRUCTIONS"]

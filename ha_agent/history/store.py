@@ -43,7 +43,7 @@ from .messages import (
 from .window import Window, select_window
 
 if TYPE_CHECKING:
-    from data_api.platform.settings import Settings
+    from data_api.platform.settings import DatabaseSettings
 
 _C = conversations.c
 _M = messages.c
@@ -80,10 +80,10 @@ class ConversationStore(AgentStore):
         super().__init__(engine, owns_engine=owns_engine)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> ConversationStore:
+    def from_settings(cls, settings: DatabaseSettings) -> ConversationStore:
         """A store with its own engine, for an agent process that does not host the mirror."""
         engine = create_engine(
-            settings.database_url,
+            settings.url,
             **pool_options(settings),
             busy_timeout=5.0,
             connect_timeout=10.0,

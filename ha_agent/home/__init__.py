@@ -1,6 +1,6 @@
 """The agent's one view of a home: what context, tools, intents and MCP all read.
 
-    home = LocalHome(reader, Policy.from_settings(settings))   # or RemoteHome(client, policy)
+    home = LocalHome(reader, Policy.from_settings(settings.tools))   # or RemoteHome(client, policy)
     snapshot = await home.snapshot()     # one turn's home: kinds, the layout's index, the policy
     entity = snapshot.resolve_entity("cooking light")          # names → ids, policy applied
 

@@ -20,6 +20,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from data_api import Entity
+from data_api.platform.settings import ToolSettings
 
 # homeassistant.<service> runs <domain>.<service> on each entity, except on covers (HA core,
 # components/homeassistant/__init__.py: turn_on/turn_off/toggle map to open/close/toggle).
@@ -88,16 +89,16 @@ class Policy:
                 self.confirm_rules, self.confirm_script_domains, self.confirm_unknown_effects)  # fmt: skip
 
     @classmethod
-    def from_settings(cls, settings: Any) -> Policy:
+    def from_settings(cls, settings: ToolSettings) -> Policy:
         return cls(
-            allow_domains=settings.tools_allow_domains,
-            deny_domains=settings.tools_deny_domains,
-            allow_entities=settings.tools_allow_entities,
-            deny_entities=settings.tools_deny_entities,
-            deny_services=settings.tools_deny_services,
-            confirm=settings.tools_confirm,
-            confirm_script_domains=settings.tools_confirm_script_domains,
-            confirm_unknown_effects=settings.tools_confirm_unknown_effects,
+            allow_domains=settings.allow_domains,
+            deny_domains=settings.deny_domains,
+            allow_entities=settings.allow_entities,
+            deny_entities=settings.deny_entities,
+            deny_services=settings.deny_services,
+            confirm=settings.confirm,
+            confirm_script_domains=settings.confirm_script_domains,
+            confirm_unknown_effects=settings.confirm_unknown_effects,
         )
 
     # --- entities ---------------------------------------------------------------------------

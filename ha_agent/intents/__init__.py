@@ -1,7 +1,7 @@
 """The local intent engine: Home Assistant's sentence matcher (`hassil`) and sentence library
 (`home-assistant-intents`) over the mirror, acting through the agent's own tools.
 
-    engine = LocalEngine(settings)
+    engine = LocalEngine(settings.intents)
     answer = await engine.answer(message, home, toolbox, env)  # LocalAnswer, or None
 """
 

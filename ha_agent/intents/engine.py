@@ -1,6 +1,6 @@
 """The local intent engine: HA's own sentence matcher over the mirror, no model needed.
 
-    engine = LocalEngine(settings)
+    engine = LocalEngine(settings.intents)
     answer = await engine.answer(message, home, toolbox, env)   # None: not for the local engine
     reply = answer.reply if answer else (llm path, or engine.help_reply() without a model)
 
@@ -17,6 +17,7 @@ from typing import Any
 
 from hassil import Intents, RecognizeResult, filter_intents, recognize_best
 
+from data_api.platform.settings import IntentSettings
 from ha_agent.home import HomeView, Policy
 from ha_agent.tools import Toolbox, ToolEnv, ToolOutcome
 
@@ -31,12 +32,12 @@ _UNREADABLE = "The home's data cannot be read right now; try again shortly."
 
 
 class LocalEngine:
-    def __init__(self, settings: Any) -> None:
-        self.language = load_language(settings.intents_language)
-        if settings.effective_llm_provider == "local":
+    def __init__(self, settings: IntentSettings) -> None:
+        self.language = load_language(settings.language)
+        if settings.alone:
             self.mode = "local"
         else:
-            self.mode = "fast_path" if settings.intents_fast_path else "off"
+            self.mode = "fast_path" if settings.fast_path else "off"
         # Only the intents we carry out: fewer sentences to try, and a sentence of another
         # intent (the weather, timers) is left to the model rather than half-understood.
         self._intents: Intents = filter_intents(self.language.intents, intent_names=set(HANDLERS))

@@ -18,7 +18,7 @@ import json
 import logging
 from contextlib import aclosing
 from collections.abc import AsyncIterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -40,9 +40,8 @@ from .transport import AiohttpTransport
 from .types import Completion, StreamEvent, TextDelta
 
 from data_api.platform.logs import display_url
+from data_api.platform.settings import LLMSettings, SettingsError
 
-if TYPE_CHECKING:
-    from data_api.platform.settings import Settings
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -106,16 +105,17 @@ class LLMClient:
         )
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> LLMClient:
+    def from_settings(cls, settings: LLMSettings) -> LLMClient:
         """The client for `LLM_BASE_URL`/`LLM_MODEL`/`LLM_API_KEY`; SettingsError if no URL is set."""
-        settings.require("llm_base_url")
-        assert settings.llm_base_url is not None
+        if settings.base_url is None:
+            raise SettingsError("LLM_BASE_URL is not set: expected an http(s) URL of an OpenAI-compatible API, "
+                                "such as http://localhost:11434/v1")  # fmt: skip
         return cls(
-            settings.llm_base_url,
-            settings.llm_model,
-            settings.llm_api_key,
-            timeout=settings.llm_timeout,
-            max_retries=settings.llm_max_retries,
+            settings.base_url,
+            settings.model,
+            settings.api_key,
+            timeout=settings.timeout,
+            max_retries=settings.max_retries,
         )
 
     def __repr__(self) -> str:

@@ -62,10 +62,10 @@ class ToolEnv:
 
 
 class Toolbox:
-    def __init__(self, settings: Any) -> None:
-        self.timeout: float = settings.tools_timeout
-        self.confirm_ttl: float = settings.tools_confirm_ttl
-        self.max_actions: int = settings.tools_max_actions_per_turn
+    def __init__(self, settings: ToolSettings) -> None:
+        self.timeout = settings.timeout
+        self.confirm_ttl = settings.confirm_ttl
+        self.max_actions = settings.max_actions_per_turn
         self._schemas = [tool.schema() for tool in TOOLS]
         self._effects = EffectsCache()
 

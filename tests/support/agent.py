@@ -22,7 +22,8 @@ from data_api.store import Store
 from data_api.mirror import Mirror
 from ha_agent.api.app import create_app
 from ha_agent.llm.sse import iter_sse
-from ha_agent.service import AgentService, local_service
+from ha_agent.assemble import one_process
+from ha_agent.service import AgentService
 
 KEY = "agent-test-key-0123456789"
 MODEL = "gpt-4o-mini"
@@ -71,12 +72,9 @@ class ServedAgent:
 async def serve_agent(settings: Settings, *, headers: dict[str, str] | None = None) -> AsyncIterator[ServedAgent]:
     """The one-process shape (`ha-agent serve`): mirror, agent and both APIs on one server."""
     async with AsyncExitStack() as stack:
-        store = Store.from_settings(settings)
-        stack.push_async_callback(store.close)
-        mirror = Mirror(settings, store)
-        await mirror.start(wait=True)
-        stack.push_async_callback(mirror.stop)
-        service = await stack.enter_async_context(local_service(settings, mirror))
+        service = await stack.enter_async_context(one_process(settings, wait=True))
+        mirror = service.mirror
+        assert mirror is not None
         server = HttpServer(create_app(service, settings))
         url = await server.start()
         stack.push_async_callback(server.stop)

@@ -87,7 +87,7 @@ class Env:
 async def mirror_env(ha: HomeAssistantLike, tmp_path: Path, **overrides: Any) -> AsyncIterator[Env]:
     """A mirror over `ha`, started and fully synced; stopped (and its store closed) after."""
     settings = make_settings(ha, tmp_path, **overrides)
-    store = Store.from_settings(settings)
+    store = Store.from_settings(settings.db)
     mirror = Mirror(settings, store)
     try:
         await asyncio.wait_for(mirror.start(wait=True), 60)

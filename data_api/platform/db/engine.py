@@ -25,6 +25,8 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
+from data_api.platform.settings import DatabaseSettings
+
 WRITE_OPTION = "mirror_write"  # execution option marking a connection that will write
 
 
@@ -33,15 +35,15 @@ def sqlite_is_memory(url: URL) -> bool:
     return database in ("", ":memory:") or url.query.get("mode") == "memory"
 
 
-def pool_options(settings: Any) -> dict[str, Any]:
+def pool_options(settings: DatabaseSettings) -> dict[str, Any]:
     """The pool settings (`DB_*`) every engine of the distribution takes, as `create_engine`
     keywords: the mirror's store and an agent's history read them alike."""
     return {
-        "pool_size": settings.db_pool_size,
-        "max_overflow": settings.db_max_overflow,
-        "pool_recycle": settings.db_pool_recycle,
-        "pool_timeout": settings.db_pool_timeout,
-        "pool_pre_ping": settings.db_pool_pre_ping,
+        "pool_size": settings.pool_size,
+        "max_overflow": settings.max_overflow,
+        "pool_recycle": settings.pool_recycle,
+        "pool_timeout": settings.pool_timeout,
+        "pool_pre_ping": settings.pool_pre_ping,
     }
 
 
