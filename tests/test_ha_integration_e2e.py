@@ -10,7 +10,10 @@ a service call. What a test changes in the shared HA (the config entry, the bed 
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -24,7 +27,10 @@ from ha_agent.ha_integration import DOMAIN, InstallError, install
 from tests.support.agent import ServedAgent, agent_settings, serve_agent
 from tests.support.mirroring import wait_for
 from tests.support.needs import unavailable
-from tests.support.real_ha import RealHomeAssistant
+from tests.ha_integration_unit.venv import HARNESSES, HostVenvHarness, RootHarness
+from tests.support.real_ha import HANotAvailable, RealHomeAssistant
+
+UnitHarness = HostVenvHarness | RootHarness
 
 KEY = "ha-integration-key-0123456789"
 LIGHT = "light.bed_light"  # HA demo's
@@ -208,28 +214,21 @@ def test_install_refuses_a_directory_that_is_not_an_ha_config_dir(tmp_path: Path
             "translations/en.json"} <= set(done.files)  # fmt: skip
 
 
-def test_the_integrations_unit_tests_pass_in_home_assistants_own_harness(request: pytest.FixtureRequest):
-    """tests/ha_integration_unit/ runs with pytest-homeassistant-custom-component in its own
-    Python 3.13 venv (created once under ~/.cache/ha-agent/); their output is the failure message."""
-    import os
-    import subprocess
-    import sys
-
-    from tests.ha_integration_unit.venv import ensure_phacc_venv
-    from tests.support.real_ha import HANotAvailable
-
+@pytest.mark.parametrize("harness", HARNESSES, ids=lambda h: f"phacc-{h.phacc_version}")
+def test_the_integrations_unit_tests_pass_in_home_assistants_own_harness(harness: type[UnitHarness]):
+    """tests/ha_integration_unit/ runs with pytest-homeassistant-custom-component of each HA line
+    (0.13.236: HA 2025.4.4 in a Python 3.13 venv; 0.13.375: HA 2026.10.4 in the forky root), each
+    created once under ~/.cache/ha-agent/; their output is the failure message."""
+    chosen = harness(lambda line: print(f"[phacc] {line}", file=sys.stderr, flush=True))
     missing: str | None = None
     try:
-        python = ensure_phacc_venv(lambda line: print(f"[phacc] {line}", file=sys.stderr, flush=True))
+        chosen.prepare()
     except HANotAvailable as exc:
         missing = exc.reason
     if missing is not None:
-        unavailable(f"the integration's unit test venv is unavailable: {missing}")
-    root = Path(__file__).resolve().parents[1]
-    unit = root / "tests" / "ha_integration_unit"
-    env = {**os.environ, "PYTHONPATH": str(root / "ha_agent" / "ha_integration"), "PYTHONDONTWRITEBYTECODE": "1"}
-    run = subprocess.run(
-        [str(python), "-m", "pytest", "-c", str(unit / "pytest.ini"), "-q", "-p", "no:cacheprovider", str(unit)],
-        cwd=unit, env=env, capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
-    assert run.returncode == 0, f"unit tests failed:\n{run.stdout[-12000:]}\n{run.stderr[-4000:]}"
+        unavailable(f"the integration's unit test harness {harness.phacc_version} is unavailable: {missing}")
+    run = chosen.run(Path(__file__).resolve().parents[1])
+    done = subprocess.run(run.argv, cwd=run.cwd, env={**os.environ, **run.env}, capture_output=True, text=True,
+                          timeout=900)  # fmt: skip
+    assert done.returncode == 0, f"unit tests failed:\n{done.stdout[-12000:]}\n{done.stderr[-4000:]}"
+    assert " passed" in done.stdout and " skipped" not in done.stdout, done.stdout[-2000:]

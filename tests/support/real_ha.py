@@ -266,14 +266,13 @@ class RootRunner:
         started = time.monotonic()
         self._report("first start of Home Assistant in the root: it installs its integrations' requirements")
         with tempfile.TemporaryDirectory(prefix="ha-agent-first-boot-") as config_dir:
-            loaded = self._boot(Path(config_dir), install=True)
+            loaded = {name.split(".")[0] for name in self._boot(Path(config_dir), install=True)}
         # HA installs what the integrations it loads need, not what their after_dependencies
         # need, yet some import those anyway (camera imports stream): a real install has them
-        # because HA's images ship every requirement. Installed with HA's own constraints.
-        if extra := self._after_dependency_requirements(loaded):
-            constraints = self._site_packages_inside() + "/homeassistant/package_constraints.txt"
-            self.root.run([f"{ROOT_HA_VENV}/bin/python", "-m", "pip", "install", "--progress-bar", "off",
-                           "-c", constraints, *extra], "pip install (after_dependencies' requirements)")  # fmt: skip
+        # because HA's images ship every requirement.
+        components = ha_package_inside(self.root, ROOT_HA_VENV) + "/components"
+        after = {a for d in loaded for a in _manifest(self.root.path / components.lstrip("/") / d).get("after_dependencies", [])}
+        install_integration_requirements(self.root, ROOT_HA_VENV, after, loaded, "after_dependencies' requirements")
         with tempfile.TemporaryDirectory(prefix="ha-agent-check-boot-") as config_dir:
             self._boot(Path(config_dir), install=False)  # as the tests run it: nothing missing
         self._report(f"integration requirements installed in {time.monotonic() - started:.1f} s")
@@ -286,35 +285,6 @@ class RootRunner:
             kept = self.root.log.with_name(f"{self.root.log.stem}.{config_dir.name}.log")
             shutil.copy2(ha.log_path, kept)  # the config dir goes; its log is what says why
             raise
-
-    def _site_packages_inside(self) -> str:
-        found = sorted((self.root.path / ROOT_HA_VENV.lstrip("/") / "lib").glob("python3.*/site-packages"))
-        if not found:
-            raise HANotAvailable(f"no site-packages in {self.root.path}{ROOT_HA_VENV}")
-        return "/" + str(found[-1].relative_to(self.root.path))
-
-    def _after_dependency_requirements(self, loaded: list[str]) -> list[str]:
-        """The requirements of the after_dependencies of the loaded integrations that HA did not
-        load, with those of their own dependencies."""
-        components = self.root.path / self._site_packages_inside().lstrip("/") / "homeassistant" / "components"
-
-        def manifest(domain: str) -> dict[str, Any]:
-            with contextlib.suppress(OSError, ValueError):
-                return dict(json.loads((components / domain / "manifest.json").read_text()))
-            return {}
-
-        done = {name.split(".")[0] for name in loaded}
-        todo = [after for domain in sorted(done) for after in manifest(domain).get("after_dependencies", [])]
-        requirements: list[str] = []
-        while todo:
-            domain = todo.pop()
-            if domain in done:
-                continue
-            done.add(domain)
-            wanted = manifest(domain)
-            requirements += [r for r in wanted.get("requirements", []) if r not in requirements]
-            todo += wanted.get("dependencies", [])
-        return requirements
 
     def argv(self, config_dir: Path, *, install: bool = False) -> list[str]:
         # HA installs with uv, which trusts only its own CA bundle unless told to use the system's
@@ -330,6 +300,41 @@ class RootRunner:
 
     def stop_pid(self, pid: int) -> int:
         return child_pid(pid) or pid
+
+
+def ha_package_inside(root: ForkyRoot, venv: str) -> str:
+    """The path, inside `root`, of the `homeassistant` package of the venv at `venv`."""
+    found = sorted((root.path / venv.lstrip("/") / "lib").glob("python3.*/site-packages/homeassistant"))
+    if not found:
+        raise HANotAvailable(f"no homeassistant package in {root.path}{venv}")
+    return "/" + str(found[-1].relative_to(root.path))
+
+
+def _manifest(integration: Path) -> dict[str, Any]:
+    with contextlib.suppress(OSError, ValueError):
+        return dict(json.loads((integration / "manifest.json").read_text()))
+    return {}
+
+
+def install_integration_requirements(root: ForkyRoot, venv: str, domains: set[str], have: set[str], what: str) -> None:
+    """pip-install into `venv` the requirements of the integrations `domains` and of their
+    dependencies, leaving out `have` (integrations whose requirements are there), with HA's
+    own constraints: what HA would install for them itself."""
+    package = ha_package_inside(root, venv)
+    components = root.path / package.lstrip("/") / "components"
+    requirements: list[str] = []
+    todo, done = sorted(domains), set(have)
+    while todo:
+        domain = todo.pop()
+        if domain in done:
+            continue
+        done.add(domain)
+        manifest = _manifest(components / domain)
+        requirements += [r for r in manifest.get("requirements", []) if r not in requirements]
+        todo += manifest.get("dependencies", [])
+    if requirements:
+        root.run([f"{venv}/bin/python", "-m", "pip", "install", "--progress-bar", "off",
+                  "-c", f"{package}/package_constraints.txt", *requirements], f"pip install ({what})")  # fmt: skip
 
 
 def runner_for(version: str, report: Report = print_report) -> Runner:
