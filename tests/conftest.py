@@ -94,6 +94,7 @@ from collections.abc import AsyncIterator  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from typing import Any  # noqa: E402
 
+from data_api.simulator import HA_VERSION as SIMULATED_HA_VERSION  # noqa: E402
 from data_api.simulator import SimulatedHA, generate_home  # noqa: E402
 
 
@@ -119,6 +120,7 @@ class HATarget:
     url: str
     token: str
     backend: Any
+    version: str  # the Home Assistant version it reports
 
     async def drop(self) -> None:
         """Cut every WebSocket: the simulator aborts them; the real HA is restarted."""
@@ -133,10 +135,10 @@ async def ha_target(request: pytest.FixtureRequest) -> AsyncIterator[HATarget]:
     """The simulator, then each real Home Assistant version."""
     if request.param == "sim":
         async with SimulatedHA(generate_home("small")) as server:
-            yield HATarget("sim", server.url, server.token, server)
+            yield HATarget("sim", server.url, server.token, server, SIMULATED_HA_VERSION)
     else:
         real = request.getfixturevalue("real_has").get(request.param)
-        yield HATarget("real", real.url, real.token, real)
+        yield HATarget("real", real.url, real.token, real, real.version)
 
 
 # ---------------------------------------------------------------------------------------------
