@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -259,7 +260,9 @@ class RootRunner:
         self.root.ensure_base()
         self.root.ensure_venv(ROOT_HA_VENV, (f"homeassistant=={self.version}",), f"Home Assistant {self.version}")
         (self.root.path / ROOT_CONFIG_DIR.lstrip("/")).mkdir(exist_ok=True)  # the bind's mount point
-        spec = f"the requirements homeassistant=={self.version} installs at its first start on {_HOME_DIR.name}\n"
+        # Keyed by the test home's configuration: another integration in it may need more.
+        home = hashlib.sha256((_HOME_DIR / "configuration.yaml").read_bytes()).hexdigest()[:16]
+        spec = f"what homeassistant=={self.version} installs at its first start on configuration.yaml {home}\n"
         self.root.layer("integration-requirements", spec, self._install_requirements)
 
     def _install_requirements(self) -> None:
