@@ -12,6 +12,7 @@ last test reads HA's log of the whole run for anything the integration should no
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import socket
@@ -26,13 +27,13 @@ from typing import Any
 import httpx
 import pytest
 
-from ha_agent.ha_integration import DOMAIN, InstallError, install
+from ha_agent.ha_integration import DOMAIN, SOURCE, InstallError, install
 from ha_agent.llm.scripted_server import Reply, ScriptedLLMServer
 from tests.support.agent import ServedAgent, agent_settings, serve_agent
 from tests.support.mirroring import wait_for
 from tests.support.needs import unavailable
 from tests.ha_integration_unit.venv import HARNESSES, HostVenvHarness, RootHarness
-from tests.support.real_ha import HANotAvailable, RealHomeAssistant
+from tests.support.real_ha import HA_VERSIONS, HANotAvailable, RealHomeAssistant
 
 UnitHarness = HostVenvHarness | RootHarness
 
@@ -325,6 +326,20 @@ def test_install_refuses_a_directory_that_is_not_an_ha_config_dir(tmp_path: Path
     assert done.target == tmp_path / "custom_components" / DOMAIN
     assert {"manifest.json", "__init__.py", "config_flow.py", "conversation.py", "const.py", "strings.json",
             "translations/en.json"} <= set(done.files)  # fmt: skip
+
+
+def test_the_supported_versions_stated_are_the_versions_tested():
+    """hacs.json (HACS installs on this HA or newer) and the README say what the suite proves."""
+    hacs = json.loads((SOURCE.parent.parent / "hacs.json").read_text())
+    oldest, newest = HA_VERSIONS[0], HA_VERSIONS[-1]
+    assert hacs["homeassistant"] == ".".join(oldest.split(".")[:2]) + ".0"
+    readme = " ".join((Path(__file__).parents[1] / "README.md").read_text().split())
+    stated = re.search(r"It supports Home Assistant (\d{4}\.\d+) and newer; the test suite runs it on "
+                       r"(\d{4}\.\d+\.\d+) and (\d{4}\.\d+\.\d+) \(the current release\)", readme)  # fmt: skip
+    assert stated is not None, "README, In Home Assistant's Assist: the supported versions"
+    assert stated.group(1) == ".".join(oldest.split(".")[:2]) and stated.groups()[1:] == (oldest, newest)
+    for harness in HARNESSES:  # and the unit tests' harnesses, with the HA each pins
+        assert f"pytest-homeassistant-custom-component=={harness.phacc_version}` (HA {harness.ha_version})" in readme
 
 
 @pytest.mark.parametrize("harness", HARNESSES, ids=lambda h: f"phacc-{h.phacc_version}")
