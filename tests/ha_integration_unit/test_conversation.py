@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
+from collections.abc import Iterator
 from typing import Any
 from unittest.mock import patch
 
@@ -61,12 +63,7 @@ async def test_the_reply_streams_into_assist_as_it_arrives(hass: HomeAssistant, 
     stub_agent.pieces = ["The kitchen ", "light is on."]
     stub_agent.hold = asyncio.Event()
     deltas: list[dict[str, Any]] = []
-    user_input = conversation.ConversationInput(**_input_fields(text="turn on the kitchen light"))
-    with (
-        chat_session.async_get_chat_session(hass) as session,
-        conversation.async_get_chat_log(hass, session, user_input,
-                                        chat_log_delta_listener=lambda log, delta: deltas.append(delta)) as chat_log,
-    ):  # fmt: skip
+    with _like_the_pipeline(hass, "turn on the kitchen light", deltas) as (session, chat_log):
         turn = asyncio.create_task(_say(hass, "turn on the kitchen light", session.conversation_id))
         try:
             for _ in range(200):
@@ -86,12 +83,7 @@ async def test_a_whole_reply_without_text_pieces_still_reaches_the_chat_log(hass
     """The local engine and confirmations answer in one `done` event, no `text` before it."""
     stub_agent.replies = ["Done."]
     deltas: list[dict[str, Any]] = []
-    user_input = conversation.ConversationInput(**_input_fields(text="lights on"))
-    with (
-        chat_session.async_get_chat_session(hass) as session,
-        conversation.async_get_chat_log(hass, session, user_input,
-                                        chat_log_delta_listener=lambda log, delta: deltas.append(delta)) as chat_log,
-    ):  # fmt: skip
+    with _like_the_pipeline(hass, "lights on", deltas) as (session, chat_log):
         result = await _say(hass, "lights on", session.conversation_id)
     assert deltas == [{"role": "assistant"}, {"content": "Done."}]
     assert _speech(result) == "Done." and chat_log.content[-1].content == "Done."
@@ -100,24 +92,29 @@ async def test_a_whole_reply_without_text_pieces_still_reaches_the_chat_log(hass
 async def test_an_error_in_the_middle_of_the_stream_is_spoken(hass: HomeAssistant, stub_agent: StubAgent, entry):
     stub_agent.pieces = ["The kitchen ", "light is on."]
     stub_agent.fail_after_text = True
-    user_input = conversation.ConversationInput(**_input_fields(text="turn on the kitchen light"))
-    with (
-        chat_session.async_get_chat_session(hass) as session,
-        conversation.async_get_chat_log(hass, session, user_input) as chat_log,
-    ):
+    with _like_the_pipeline(hass, "turn on the kitchen light", []) as (session, chat_log):
         result = await _say(hass, "turn on the kitchen light", session.conversation_id)
     assert result.response.response_type is intent.IntentResponseType.ERROR
     assert "the language model failed" in _speech(result)
     assert not [c for c in chat_log.content if c.role == "assistant"]  # no half reply kept
 
 
-def _input_fields(text: str) -> dict[str, Any]:
-    """A ConversationInput's fields for this HA (2025.5 added `satellite_id`)."""
+@contextlib.contextmanager
+def _like_the_pipeline(
+    hass: HomeAssistant, text: str, deltas: list[dict[str, Any]]
+) -> Iterator[tuple[chat_session.ChatSession, conversation.ChatLog]]:
+    """A chat session and its chat log, opened around a turn the way HA's Assist pipeline does,
+    with a listener that collects every delta the turn streams into the log."""
     fields: dict[str, Any] = {"text": text, "context": Context(), "conversation_id": None, "device_id": None,
                               "language": "en", "agent_id": ENTITY_ID}  # fmt: skip
-    if "satellite_id" in conversation.ConversationInput.__dataclass_fields__:
+    if "satellite_id" in conversation.ConversationInput.__dataclass_fields__:  # HA 2025.5 and newer
         fields["satellite_id"] = None
-    return fields
+    with (
+        chat_session.async_get_chat_session(hass) as session,
+        conversation.async_get_chat_log(hass, session, conversation.ConversationInput(**fields),
+                                        chat_log_delta_listener=lambda log, delta: deltas.append(delta)) as chat_log,
+    ):  # fmt: skip
+        yield session, chat_log
 
 
 async def test_the_agent_streams_and_speaks_any_language_as_ha_expects(hass: HomeAssistant, stub_agent: StubAgent, entry):
