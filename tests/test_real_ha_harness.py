@@ -206,6 +206,7 @@ def _without_python313(tmp_path: Path) -> dict[str, str]:
         **os.environ,
         "HA_AGENT_PYTHON313": str(tmp_path / "no-such-python3.13"),
         "HA_AGENT_BWRAP": str(tmp_path / "no-such-bwrap"),
+        "HA_AGENT_DEBOOTSTRAP": str(tmp_path / "no-such-debootstrap"),
         "HA_AGENT_CACHE": str(tmp_path / "cache"),
     }
 
@@ -229,7 +230,7 @@ def test_fixture_skips_without_ha_but_fails_on_ci(tmp_path: Path, ci: str, outco
     )  # fmt: skip
     assert outcome in result.stdout, result.stdout[-2000:]
     assert "real Home Assistant 2025.4.4 unavailable: no working Python 3.13" in result.stdout
-    assert "real Home Assistant 2026.11.0 unavailable: no bubblewrap (HA_AGENT_BWRAP=" in result.stdout
+    assert "real Home Assistant 2026.11.0 unavailable: no bubblewrap or debootstrap (HA_AGENT_BWRAP=" in result.stdout
 
 
 @pytest.mark.real_ha
@@ -268,8 +269,9 @@ def test_the_forky_root_needs_root_and_bubblewrap(tmp_path: Path, monkeypatch: p
     with pytest.raises(HANotAvailable, match="needs root .*running as uid 1000"):
         root.check_machine()
     monkeypatch.setattr(os, "geteuid", lambda: 0)
-    monkeypatch.setenv("HA_AGENT_BWRAP", str(tmp_path / "no-bwrap"))  # an explicit path: no apt-get
-    with pytest.raises(HANotAvailable, match=r"no bubblewrap \(HA_AGENT_BWRAP="):
+    monkeypatch.setenv("HA_AGENT_BWRAP", str(tmp_path / "no-bwrap"))  # explicit paths: no apt-get
+    monkeypatch.setenv("HA_AGENT_DEBOOTSTRAP", str(tmp_path / "no-debootstrap"))
+    with pytest.raises(HANotAvailable, match=r"no bubblewrap or debootstrap \(HA_AGENT_BWRAP=.*, HA_AGENT_DEBOOTSTRAP="):
         root.check_machine()
 
 

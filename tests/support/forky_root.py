@@ -127,7 +127,7 @@ class ForkyRoot:
         return cached_install(self._marker(name), spec, self.lock, install, self._report)
 
     def ensure_base(self) -> None:
-        """debootstrap forky (≈ 2 min, ≈ 600 MB), the host's extra CA certificates, and a Python
+        """debootstrap forky (≈ 1 min, ≈ 700 MB), the host's extra CA certificates, and a Python
         check: forky moves, and an older python3 than HA needs must fail here, loudly."""
         self.check_machine()
         mirror = debian_mirror()
@@ -141,7 +141,7 @@ class ForkyRoot:
             self._report(f"removing the incomplete root {self.path}")
             shutil.rmtree(self.path)
         self.path.mkdir(parents=True)
-        self._report(f"debootstrap {SUITE} into {self.path} from {mirror} (cold: ≈ 2 min; log: {self.log})")
+        self._report(f"debootstrap {SUITE} into {self.path} from {mirror} (cold: ≈ 1 min; log: {self.log})")
         run_logged(
             [debootstrap, "--variant=minbase", f"--include={','.join(PACKAGES)}", SUITE, str(self.path), mirror,
              SUITE_SCRIPT],

@@ -284,10 +284,10 @@ class RootRunner:
         ha = RealHomeAssistant(config_dir, runner=self, enrich=False, report=self._report)
         try:
             return ha.boot_once(install=install)
-        except (HANotAvailable, HAStartError):
+        except (HANotAvailable, HAStartError) as exc:
             kept = self.root.log.with_name(f"{self.root.log.stem}.{config_dir.name}.log")
             shutil.copy2(ha.log_path, kept)  # the config dir goes; its log is what says why
-            raise
+            raise type(exc)(str(exc).replace(str(ha.log_path), str(kept))) from None
 
     def argv(self, config_dir: Path, *, install: bool = False) -> list[str]:
         # HA installs with uv, which trusts only its own CA bundle unless told to use the system's
@@ -746,7 +746,8 @@ class RealHomeAssistant:
         """Start HA until it is RUNNING (its integrations are set up by then), stop it, and return
         the components it loaded: a build step of a runner. `install` lets HA pip-install its
         integrations' requirements. Raises `HANotAvailable` when HA logged a requirement it could
-        not install or a module it could not import."""
+        not install or, without `install`, a module it could not import (with `install` some are
+        expected: HA does not install its after_dependencies' requirements)."""
 
         async def components() -> list[str]:
             async with self.websocket() as ws:
@@ -757,8 +758,9 @@ class RealHomeAssistant:
             loaded = _run_coroutine(components)
         finally:
             self.stop()
+        signs = ("Unable to install package",) if install else ("Unable to install package", "No module named")
         failed = [line for line in self.log_path.read_text(errors="replace").splitlines()
-                  if "Unable to install package" in line or "No module named" in line]  # fmt: skip
+                  if any(sign in line for sign in signs)]  # fmt: skip
         if failed:
             raise HANotAvailable(f"Home Assistant lacks requirements; {self.log_path}:\n" + "\n".join(failed[-10:]))
         return loaded

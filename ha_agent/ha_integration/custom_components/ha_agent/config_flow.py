@@ -59,8 +59,8 @@ class HaAgentConfigFlow(ConfigFlow, domain=DOMAIN):
         return HaAgentOptionsFlow()
 
 
-# HA 2025.8 and newer reload the entry themselves after an options flow of this kind (and want
-# no update listener beside it); older HA needs the listener `__init__` adds then.
+# Newer HA (2026.11, not 2025.4) reloads the entry itself after an options flow of this kind (and
+# wants no update listener beside it); older HA needs the listener `__init__` adds then.
 OPTIONS_FLOW_RELOADS = hasattr(config_entries, "OptionsFlowWithReload")
 _OptionsFlowBase: type[OptionsFlow] = getattr(config_entries, "OptionsFlowWithReload", OptionsFlow)
 

@@ -67,9 +67,9 @@ class HaAgentConversationEntity(conversation.ConversationEntity):
     _attr_has_entity_name = True
     _attr_name = None
     _attr_supported_features = conversation.ConversationEntityFeature.CONTROL
-    # HA 2025.6 and newer read this: the reply streams into text-to-speech as it arrives, so a
-    # voice satellite starts speaking before the whole reply is there. Older HA has no such
-    # attribute and ignores it; its chat log still receives the reply as a stream.
+    # Newer HA (2026.11, not 2025.4) reads this: the reply streams into text-to-speech as it
+    # arrives, so a voice satellite starts speaking before the whole reply is there. Older HA
+    # has no such attribute and ignores it; its chat log still receives the reply as a stream.
     _attr_supports_streaming = True
 
     def __init__(self, entry: ConfigEntry, api: AgentApi) -> None:
@@ -147,7 +147,7 @@ class HaAgentConversationEntity(conversation.ConversationEntity):
 
     def _speaker(self, user_input: conversation.ConversationInput) -> tuple[str | None, str | None]:
         """The area and device of the satellite (or other device) the person spoke to, when HA
-        knows them: the satellite entity's own area first (HA 2025.5+ names the satellite),
+        knows them: the satellite entity's own area first (newer HA names the satellite),
         else its device's."""
         device_id = user_input.device_id
         area: str | None = None
