@@ -45,6 +45,15 @@ async def test_a_turn_is_forwarded_and_the_reply_spoken(hass: HomeAssistant, stu
     assert state is not None
 
 
+async def test_an_answer_larger_than_a_line_reader_takes_arrives_whole(hass: HomeAssistant, stub_agent: StubAgent, entry):
+    """The `done` event holds every tool result on one line: here 3 MB of them."""
+    stub_agent.tool_calls = [{"id": "s1", "name": "search_entities", "arguments": {"q": "light"}, "duration_ms": 2.0,
+                              "result": {"items": [{"entity_id": f"light.l{n}", "name": "x" * 300} for n in range(10000)]}}]  # fmt: skip
+    result = await _say(hass, "which lights are there")
+    assert result.response.response_type is intent.IntentResponseType.ACTION_DONE, _speech(result)
+    assert result.response.as_dict()["speech"]["plain"]["extra_data"]["ha_agent"]["tool_calls"][0]["name"] == "search_entities"
+
+
 async def test_the_turns_tokens_and_timings_are_in_the_response(hass: HomeAssistant, stub_agent: StubAgent, entry):
     stub_agent.tool_calls = [{"id": "t1", "name": "call_service", "arguments": {"service": "light.turn_on"},
                               "result": {"ok": True}, "duration_ms": 3.5}]  # fmt: skip

@@ -87,12 +87,23 @@ class ChatStream:
         self._deadline = deadline
         self.answer: ChatAnswer | None = None
 
+    async def _lines(self) -> AsyncIterator[str]:
+        """The body's lines, however long: a `done` event carries every tool result on one line,
+        which can be more than aiohttp's own line reader takes (it refuses a 3 MB line)."""
+        pending = b""
+        async for chunk in self._response.content.iter_any():
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                yield line.decode("utf-8").rstrip("\r")
+        if pending:
+            yield pending.decode("utf-8").rstrip("\r")
+
     async def _events(self) -> AsyncIterator[tuple[str, Any]]:
         """Server-sent events as (name, JSON data); one `data:` line each, as the agent writes."""
         name = "message"
         data: list[str] = []
-        async for raw in self._response.content:
-            line = raw.decode("utf-8").rstrip("\r\n")
+        async for line in self._lines():
             if not line:
                 if data:
                     try:
@@ -124,7 +135,7 @@ class ChatStream:
                         raise AgentError(f"ha-agent could not answer: {detail or 'the turn failed'}")
         except TimeoutError as err:
             raise AgentError(f"ha-agent did not answer within {CHAT_TIMEOUT_S:.0f} seconds") from err
-        except (aiohttp.ClientError, OSError) as err:
+        except (aiohttp.ClientError, OSError, UnicodeDecodeError) as err:
             raise AgentError("ha-agent stopped answering") from err
         finally:
             self._response.release()
