@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from urllib.parse import urlsplit, urlunsplit
 
 _MASK = "***"
 
@@ -61,3 +62,16 @@ def settings_secrets(settings: object) -> list[str]:
             values.append(secret.get_secret_value())
     values += [key.get_secret_value() for key in getattr(settings, "api_keys", [])]
     return values
+
+
+def display_url(url: str | None) -> str:
+    """A URL fit to print: without `user:password@`, a query or a fragment (any may be a secret)."""
+    if not url:
+        return str(url)
+    parts = urlsplit(str(url))
+    host = parts.hostname or ""
+    if ":" in host:  # an IPv6 address
+        host = f"[{host}]"
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))

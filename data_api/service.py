@@ -8,6 +8,7 @@ from data_api.api.app import create_app
 from data_api.api.auth import require_keys_or_loopback
 from data_api.api.server import HttpServer, stop_on_signals
 from data_api.cache import MirrorReader
+from data_api.logs import display_url
 from data_api.settings import Settings
 from data_api.store import Store
 from data_api.sync import Mirror
@@ -30,7 +31,7 @@ async def run_data_api(
     server = HttpServer(create_app(MirrorReader(mirror), settings), host, port)
     try:
         with stop_on_signals(server):
-            print(f"data-api: opening the database {store.database} and connecting to {settings.ha_url}", flush=True)
+            print(f"data-api: opening the database {store.database} and connecting to {display_url(settings.ha_url)}", flush=True)
             await mirror.start()  # migrates; the stored copy is served (stale) until the first sync
             url = await server.start()
             keys = f"{len(settings.api_keys)} API key(s)" if settings.api_keys else "no API keys (loopback only)"

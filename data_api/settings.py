@@ -99,6 +99,10 @@ class Settings(BaseSettings):
     remote_home_refresh: float = Field(1.0, ge=0)
     agent_url: str = "http://127.0.0.1:8030"
     api_keys: Annotated[list[SecretStr], NoDecode] = []
+    # Names (besides loopback, the address a client connects to and this machine's host name)
+    # a browser may call the services by, and other web origins whose pages may call them.
+    allowed_hosts: Annotated[list[str], NoDecode] = []
+    allowed_origins: Annotated[list[str], NoDecode] = []
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     # --- LLM ------------------------------------------------------------------------------
@@ -154,6 +158,12 @@ class Settings(BaseSettings):
         "cover.set_cover_position@garage|gate|door",
         "cover.toggle@garage|gate|door",
     ]
+    # A script (or automation) whose configuration calls a service of these domains asks first,
+    # whatever it targets; `tools_confirm_unknown_effects`: one whose effects its configuration
+    # does not show (templates, events) asks first too.
+    tools_confirm_script_domains: Annotated[list[str], NoDecode] = ["lock", "alarm_control_panel", "cover"]
+    tools_confirm_unknown_effects: bool = False
+    tools_max_actions_per_turn: int = Field(20, ge=1, le=1000)
     tools_timeout: float = Field(10.0, gt=0)
     tools_confirm_ttl: float = Field(300.0, gt=0)
 
@@ -215,6 +225,9 @@ class Settings(BaseSettings):
         "tools_deny_entities",
         "tools_deny_services",
         "tools_confirm",
+        "tools_confirm_script_domains",
+        "allowed_hosts",
+        "allowed_origins",
         mode="before",
     )
     @classmethod

@@ -8,20 +8,24 @@ history never holds an unanswered tool call. The model gets at most `llm_max_rou
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ha_agent.context import ContextBuilder, Hints
 from ha_agent.history import ConversationStore, StoredMessage
 from ha_agent.intents import LocalEngine
-from ha_agent.llm import LLMClient, LLMError, LLMRateLimited, LLMTimeout, TextDelta, Usage
-from ha_agent.tools import Toolbox, ToolEnv, ToolOutcome
+from ha_agent.llm import Completion, LLMClient, LLMError, LLMRateLimited, LLMTimeout, TextDelta, ToolCall, Usage
+from ha_agent.tools import OpenQuestion, Toolbox, ToolEnv, ToolOutcome
+from ha_agent.tools.confirm import refusal_reply
 from ha_agent.tools.outcome import compact_json
 
 _ENTITY_ID = re.compile(r"\b[a-z_]+\.[a-z0-9_]+\b")
+_TOOL_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")  # what providers accept as a function name
 _RECENT_MESSAGES = 12  # how far back "entities used earlier" looks
 
 
@@ -53,6 +57,7 @@ class TurnResult:
     usage: Usage = field(default_factory=Usage)
     timings: Timings = field(default_factory=Timings)
     path: str = "llm"  # "llm", "local" (the intent engine), "confirmation" (a pending action)
+    confirmation: OpenQuestion | None = None  # the question this turn left awaiting a yes
 
     def as_api(self) -> dict[str, Any]:
         return {
@@ -66,6 +71,7 @@ class TurnResult:
             },
             "timings": self.timings.as_dict(),
             "path": self.path,
+            "confirmation": self.confirmation.as_api() if self.confirmation is not None else None,
         }
 
 
@@ -94,6 +100,7 @@ class Agent:
         self.local = local
         self._env_for = env_for
         self.model = settings.llm_model
+        self._turns = _OneAtATime()
 
     async def turn(self, message: str, conversation_id: str | None = None, hints: Hints = Hints()) -> TurnResult:
         """Answer one user message (non-streaming)."""
@@ -118,9 +125,17 @@ class Agent:
         started = time.perf_counter()
         if conversation_id is None:
             conversation_id = await self.history.create(self.settings.home_id)
+        # One turn at a time per conversation: a turn started while another runs waits for it,
+        # so each reply answers its own message and the history stays in order.
+        async with self._turns.hold(conversation_id):
+            async for event in self._turn(message, conversation_id, hints, started, stream=stream):
+                yield event
+
+    async def _turn(self, message: str, conversation_id: str, hints: Hints, started: float, *,
+                    stream: bool) -> AsyncIterator[dict[str, Any]]:  # fmt: skip
         # Stored first, before anything can fail; an unknown id (or another home's) raises
         # ConversationNotFound here.
-        await self.history.append(
+        (own,) = await self.history.append(
             conversation_id, [{"role": "user", "content": message}], self.model, home_id=self.settings.home_id
         )
         yield {"type": "start", "conversation_id": conversation_id}
@@ -134,12 +149,18 @@ class Agent:
             # Only what the window can take is read: a turn costs the same at message 10 or 1,000.
             self.history.load_window(conversation_id, self.settings.history_max_tokens, at_least=_RECENT_MESSAGES),
         )
-        if pending is not None and not pending.cancelled:
-            result.tool_calls.append(pending.outcome)
-            result.reply = pending.reply
+        # Nothing after this turn's own message (another replica's turn on the same conversation).
+        stored = [m for m in stored if m.seq <= own.seq]
+        if pending is not None and (not pending.cancelled or pending.refused):
+            # The person answered the question the code asked: what runs (or not) is decided
+            # here, by code, before any model sees the message.
             result.path = "confirmation"
-            yield {"type": "tool_call", **pending.outcome.as_api()}
-            await self.history.append(conversation_id, [{"role": "assistant", "content": pending.reply}], self.model)
+            result.tool_calls += pending.outcomes
+            result.reply = pending.reply if not pending.cancelled else refusal_reply(pending.asked)
+            for outcome in pending.outcomes:
+                yield {"type": "tool_call", **outcome.as_api()}
+            await self.history.append(conversation_id, [*_tool_round(pending.outcomes),
+                                                        {"role": "assistant", "content": result.reply}], self.model)  # fmt: skip
             yield self._done(result, started)
             return
 
@@ -155,8 +176,9 @@ class Agent:
         context = await self.context.build(message, _recent_entity_ids(stored[-_RECENT_MESSAGES:]), hints)
         result.timings.context_ms = (time.perf_counter() - mark) * 1000
         messages: list[dict[str, Any]] = [{"role": "system", "content": context.system_prompt}]
-        messages += [m.as_openai() for m in window]
+        messages += [m.as_openai() for m in window if m.seq <= own.seq]
         tools = self.toolbox.schemas()
+        asked = False  # a call of this turn awaits the person's yes: its question comes first
 
         for _ in range(self.settings.llm_max_rounds):
             mark = time.perf_counter()
@@ -165,7 +187,8 @@ class Agent:
                     completion = None
                     async for event in self.llm.stream(messages, tools):
                         if isinstance(event, TextDelta):
-                            yield {"type": "text", "delta": event.text}
+                            if not asked:  # after a question, the text waits to follow it
+                                yield {"type": "text", "delta": event.text}
                         else:
                             completion = event
                     assert completion is not None
@@ -178,12 +201,13 @@ class Agent:
             result.usage = result.usage + completion.usage
             if not completion.tool_calls:
                 result.reply = completion.content or ""
-                await self.history.append(conversation_id, [completion.as_message()], self.model)
                 break
+            completion = _well_formed(completion)
             mark = time.perf_counter()
             outcomes = await self.toolbox.execute(completion.tool_calls, env)
             result.timings.tools_ms += (time.perf_counter() - mark) * 1000
             result.tool_calls += outcomes
+            asked = asked or any(o.needs_confirmation for o in outcomes)
             for outcome in outcomes:
                 yield {"type": "tool_call", **outcome.as_api()}
             # The call and all of its answers are stored together: history never holds an
@@ -196,8 +220,20 @@ class Agent:
                 f"I could not finish this in {self.settings.llm_max_rounds} steps. "
                 "Please ask again, perhaps in smaller parts."
             )
-            await self.history.append(conversation_id, [{"role": "assistant", "content": result.reply}], self.model)
+        if asked:
+            await self._put_question(result, env)
+            if stream:  # the text held back since the question, after it
+                yield {"type": "text", "delta": result.reply}
+        await self.history.append(conversation_id, [{"role": "assistant", "content": result.reply}], self.model)
         yield self._done(result, started)
+
+    async def _put_question(self, result: TurnResult, env: ToolEnv) -> None:
+        """The reply of a turn that asked for confirmation: the code's question, first."""
+        question = await self.toolbox.open_question(env)
+        if question is None:  # expired already, or it could not be stored (the calls say so)
+            return
+        result.confirmation = question
+        result.reply = question.question + (f"\n\n{result.reply}" if result.reply.strip() else "")
 
     async def _local(self, message: str, conversation_id: str, env: ToolEnv,
                      result: TurnResult) -> AsyncIterator[dict[str, Any]]:  # fmt: skip
@@ -207,20 +243,15 @@ class Agent:
         result.timings.tools_ms += (time.perf_counter() - mark) * 1000
         if answer is None and self.llm is not None:
             return  # not recognised with certainty: the model's turn
-        reply = answer.reply if answer is not None else _help(self.local)
+        result.reply = answer.reply if answer is not None else _help(self.local)
         outcomes = answer.outcomes if answer is not None else []
-        messages: list[dict[str, Any]] = []
-        if outcomes:
-            # Stored as a tool round, so a model taking over later sees what was done and why.
-            calls = [{"id": o.id, "type": "function",
-                      "function": {"name": o.name, "arguments": _text(o.arguments)}}
-                     for o in outcomes]  # fmt: skip
-            messages += [{"role": "assistant", "content": None, "tool_calls": calls}]
-            messages += [o.as_tool_message() for o in outcomes]
-        messages.append({"role": "assistant", "content": reply})
-        await self.history.append(conversation_id, messages, self.model)
-        result.reply, result.path = reply, "local"
+        result.path = "local"
         result.tool_calls += outcomes
+        if any(o.needs_confirmation for o in outcomes):
+            await self._put_question(result, env)
+        # Stored as a tool round, so a model taking over later sees what was done and why.
+        await self.history.append(conversation_id, [*_tool_round(outcomes),
+                                                    {"role": "assistant", "content": result.reply}], self.model)  # fmt: skip
         for outcome in outcomes:
             yield {"type": "tool_call", **outcome.as_api()}
 
@@ -232,6 +263,48 @@ class Agent:
 
 def _text(arguments: Any) -> str:
     return arguments if isinstance(arguments, str) else compact_json(arguments)
+
+
+def _tool_round(outcomes: Sequence[ToolOutcome]) -> list[dict[str, Any]]:
+    """Calls the code made (the local engine, a confirmed question) as a stored tool round."""
+    if not outcomes:
+        return []
+    calls = [{"id": o.id, "type": "function", "function": {"name": o.name, "arguments": _text(o.arguments)}}
+             for o in outcomes]  # fmt: skip
+    return [{"role": "assistant", "content": None, "tool_calls": calls}, *(o.as_tool_message() for o in outcomes)]
+
+
+def _well_formed(completion: Completion) -> Completion:
+    """The model's calls with ids unique and names present, as they are run and stored: a
+    repeated id or an empty name must cost that call (its error result), not the turn — a
+    provider rejects the next request whose history repeats an id or lacks a name."""
+    seen: set[str] = set()
+    calls = []
+    for n, call in enumerate(completion.tool_calls):
+        call_id = call.id if call.id and call.id not in seen else f"call_{n}_{uuid.uuid4().hex[:8]}"
+        seen.add(call_id)
+        name = call.name if _TOOL_NAME.fullmatch(call.name or "") else "invalid_tool_name"
+        calls.append(call if (call_id, name) == (call.id, call.name) else ToolCall(call_id, name, call.arguments))
+    return completion if calls == completion.tool_calls else replace(completion, tool_calls=calls)
+
+
+class _OneAtATime:
+    """A lock per conversation id, kept only while some turn holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, list[int]]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, conversation_id: str) -> AsyncIterator[None]:
+        lock, users = self._locks.setdefault(conversation_id, (asyncio.Lock(), [0]))
+        users[0] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            users[0] -= 1
+            if not users[0]:
+                del self._locks[conversation_id]
 
 
 def _help(local: LocalEngine | None) -> str:

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
-from data_api.logs import configure_logging, settings_secrets
+from data_api.logs import configure_logging, display_url, settings_secrets
 from data_api.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
@@ -302,7 +302,7 @@ def _cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _chat_prompt(runner: asyncio.Runner, client: AgentClient, conversation_id: str | None, stream: bool) -> int:
-    print(f"Chatting with the agent at {client.url}: /new starts a new conversation, /quit leaves.", file=sys.stderr)
+    print(f"Chatting with the agent at {display_url(client.url)}: /new starts a new conversation, /quit leaves.", file=sys.stderr)
     prompt = "you> " if sys.stdin.isatty() else ""  # piped input: only the replies on stdout
     while True:
         try:

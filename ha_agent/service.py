@@ -17,13 +17,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import text
 
 from data_api.api.auth import require_keys_or_loopback
 from data_api.api.client import DataApiClient, DataApiError
@@ -31,8 +29,10 @@ from data_api.api.health import database_state
 from data_api.api.server import HttpServer, stop_on_signals
 from data_api.cache import MirrorReader
 from data_api.ha import HAClient, HAError
+from data_api.logs import display_url
 from data_api.settings import Settings, SettingsError
 from data_api.store import Store, StoreError
+from data_api.store.engine import ping
 from data_api.store.errors import guard
 from data_api.sync import Mirror
 
@@ -98,10 +98,8 @@ class _Database:
         self._history = history
 
     async def ping(self) -> float:
-        started = time.perf_counter()
-        async with guard("ping", self._history.database), self._history.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-        return time.perf_counter() - started
+        async with guard("ping", self._history.database):
+            return await ping(self._history.engine)
 
 
 class AgentService:
@@ -143,7 +141,8 @@ class AgentService:
         return self.reader.mirror if self.reader is not None else None
 
     def _env(self, conversation_id: str) -> ToolEnv:
-        return ToolEnv(conversation_id, self.home, self.actions, self.tool_store)
+        """A turn's environment: its own budget of service calls, shared by its rounds."""
+        return ToolEnv(conversation_id, self.home, self.actions, self.tool_store, self.toolbox.budget())
 
     # --- life cycle ----------------------------------------------------------------------------
     async def start(self) -> None:
@@ -327,7 +326,7 @@ async def _probe(home: RemoteHome, url: str) -> None:
     except DataApiError as exc:
         if exc.status == 401:
             raise SettingsError(f"{exc} (the agent sends the first of API_KEYS to DATA_API_URL)") from None
-        _LOGGER.warning("the data-api at %s does not answer yet: %s", url, exc)
+        _LOGGER.warning("the data-api at %s does not answer yet: %s", display_url(url), exc)
 
 
 async def _connect_in_background(client: HAClient) -> None:
@@ -370,7 +369,7 @@ async def run_agent_service(
     async with AsyncExitStack() as stack:
         if remote:
             settings.require("data_api_url")
-            print(f"ha-agent: reading the home from the data-api at {settings.data_api_url}", flush=True)
+            print(f"ha-agent: reading the home from the data-api at {display_url(settings.data_api_url)}", flush=True)
             service = await stack.enter_async_context(remote_service(settings))
         else:
             if settings.data_api_url:
@@ -382,7 +381,7 @@ async def run_agent_service(
             store = Store.from_settings(settings)
             stack.push_async_callback(store.close)
             mirror = Mirror(settings, store, owns_process=True)  # SettingsError without HA_URL/HA_TOKEN
-            print(f"ha-agent: opening the database {store.database} and connecting to {settings.ha_url}", flush=True)
+            print(f"ha-agent: opening the database {store.database} and connecting to {display_url(settings.ha_url)}", flush=True)
             await mirror.start()  # migrates; the stored copy is served (stale) until the first sync
             stack.push_async_callback(mirror.stop)  # flushes pending writes
             service = await stack.enter_async_context(local_service(settings, mirror))

@@ -117,6 +117,7 @@ async def test_role_agent_answers_from_a_separate_data_api(sim: SimulatedHA, llm
             assert "Renamed Sunroom" in system_prompt(llm.requests[-1])
 
             health = (await http.get(f"{url}/health")).json()
+            assert health.pop("database")["ok"] is True
             assert health == {"status": "ok", "role": "agent", "stale": False}
             detail = (await http.get(f"{url}/health/detailed")).json()
             assert detail["home"]["source"] == "data-api" and detail["home"]["url"] == data_url

@@ -408,6 +408,7 @@ async def test_health_metrics_and_the_mirror_routes_in_one_process(agent: Served
     llm.script(Reply.text("Hi."))
     assert (await agent.chat("hello")).status_code == 200
     health = (await agent.http.get("/health")).json()
+    assert health.pop("database")["ok"] is True
     assert health == {"status": "ok", "role": "all", "stale": False, "connected": True}
     detail = (await agent.http.get("/health/detailed")).json()
     assert detail["database"]["ok"] and detail["turns"]["turns"] == 1 and detail["llm"]["model"] == MODEL

@@ -423,7 +423,10 @@ async def test_unlocking_asks_for_confirmation_and_unlocks_nothing(fresh: Local)
     (outcome,) = answer.outcomes
     assert outcome.needs_confirmation and outcome.error is None
     name = fresh.picks.words["lock"]
-    assert answer.reply == f"{name} needs your confirmation: say yes to unlock it."
+    # The engine says nothing of it: the question is the toolbox's, from the recorded call.
+    assert answer.reply == ""
+    question = await fresh.toolbox.open_question(fresh.tool_env)
+    assert question is not None and question.question == f"Unlock the {name}? Say yes to go ahead; anything else cancels."
     assert fresh.state(lock) == "locked"
     # The yes is the toolbox's to hear (before any engine); "no" cancels.
     resolution = await fresh.toolbox.resolve_pending("no", fresh.tool_env)

@@ -323,6 +323,21 @@ async def test_401_never_shows_the_key(server, make_client):
     assert server.received[0].headers["authorization"] == f"Bearer {key}"
 
 
+@pytest.mark.parametrize("where", [280, 295, 299, 305])
+async def test_a_key_echoed_near_the_quoting_limit_is_masked_before_it_is_cut(server, make_client, where):
+    """The server's reason is quoted up to 300 characters: a key straddling that limit, cut in
+    two, would not be found to mask any more; masking comes first."""
+    key = "sk-test-0123456789abcdefSECRETSECRET"
+    server.script(Reply.error(400, "x" * where + key + " was not accepted for this model"),
+                  Reply.raw(("y" * where + key).encode(), status=500))  # fmt: skip
+    client = make_client(api_key=key, max_retries=0)
+    for _ in range(2):
+        with pytest.raises(LLMError) as info:
+            await client.complete(USER)
+        for text in (str(info.value), info.value.message):
+            assert not any(key[i : i + 8] in text for i in range(len(key) - 7)), text
+
+
 async def test_wrong_key_against_a_checking_server():
     async with ScriptedLLMServer(api_key="sk-right-key-0123456789") as checking:
         async with LLMClient(checking.base_url, MODEL, "sk-wrong-key-9876543210") as client:

@@ -84,7 +84,9 @@ async def test_a_lock_asks_for_confirmation_and_unlocks_only_after_yes(local_onl
     name = local_only.mirror.tiers["entities"].last.items[lock].name
     first = (await local_only.chat(f"unlock the {name}")).json()
     assert first["path"] == "local"
-    assert "confirm" in first["reply"].lower() and sim.home.states[lock]["state"] == "locked"
+    assert first["reply"] == f"Unlock the {name}? Say yes to go ahead; anything else cancels."
+    assert first["confirmation"]["actions"] == [f"unlock the {name}"]
+    assert sim.home.states[lock]["state"] == "locked"
     second = (await local_only.chat("yes", first["conversation_id"])).json()
     assert second["path"] == "confirmation"
     await wait_for(lambda: sim.home.states[lock]["state"] == "unlocked", 5)

@@ -75,7 +75,7 @@ class Picks:
     number: str
     boolean: str
     script: str  # a script with a required field
-    scene: str
+    scene: str  # a scene of lights only (nothing in it needs confirmation)
     injected: str  # a light renamed to an instruction
     twins: tuple[str, str]  # two lights sharing the alias "reading lamp"
 
@@ -103,7 +103,8 @@ def pick(home: SimHome) -> Picks:
         number=registry("input_number")[0],
         boolean=registry("input_boolean")[0],
         script=script,
-        scene=registry("scene")[0],
+        scene=next(s for s in registry("scene") if home.states[s]["attributes"].get("entity_id")
+                   and all(m.startswith("light.") for m in home.states[s]["attributes"]["entity_id"])),
         injected=lights[4],
         twins=(lights[5], lights[6]),
     )
@@ -479,8 +480,8 @@ async def test_scene_script_and_helpers(tools: Tools):
         call("set_helper", {"helper": picks.boolean, "value": "on"}),
         call("set_helper", {"helper": tools.picks.lights[0], "value": 1}),
     )
-    assert ok(scene)["done"].startswith("activate scene ")
-    assert ok(script)["done"].startswith("run script ")
+    assert ok(scene)["done"].startswith("activate the scene ")
+    assert ok(script)["done"].startswith("run the script ")
     assert f"needs {required!r}" in failed(missing)
     assert ok(select)["states"][0]["state"] == "Away" and tools.state(picks.select) == "Away"
     assert float(ok(number)["states"][0]["state"]) == 21.5
@@ -578,7 +579,9 @@ async def test_unlock_needs_confirmation_and_runs_after_yes_only(tools: Tools):
     assert await tools.store.peek_pending(tools.env.conversation_id) is not None
 
     cancelled = await tools.toolbox.resolve_pending("no, leave it locked", tools.env)
-    assert cancelled == PendingResolution(outcome=None, reply=None, cancelled=True)
+    assert cancelled == PendingResolution(outcome=None, reply=None, cancelled=True,
+                                          asked=(f"unlock the {tools.sim.home.states[lock]['attributes']['friendly_name']}",),
+                                          refused=True)  # fmt: skip
     assert await tools.toolbox.resolve_pending("yes", tools.env) is None  # nothing pending any more
     assert tools.state(lock) == "locked"
 
@@ -587,7 +590,7 @@ async def test_unlock_needs_confirmation_and_runs_after_yes_only(tools: Tools):
     assert resolution is not None and not resolution.cancelled
     assert resolution.outcome.id == "unlock-2" and resolution.outcome.error is None
     assert has(resolution.outcome.result["states"][0], entity_id=lock, state="unlocked")
-    assert resolution.reply.startswith("Done: unlock ") and "is unlocked" in resolution.reply
+    assert resolution.reply.startswith("Done: unlock the ") and "is unlocked" in resolution.reply
     assert tools.state(lock) == "unlocked"
     assert await tools.toolbox.resolve_pending("yes", tools.env) is None
 
@@ -623,6 +626,121 @@ async def test_a_confirmed_action_meets_the_policy_again(tools: Tools):
     assert resolution is not None and f"{lock} is not exposed" in resolution.outcome.error
     assert resolution.reply.startswith("I could not unlock")
     assert tools.state(lock) == "locked"
+
+
+# --- scenes, scripts and automations are checked by what they touch --------------------------------
+GARAGE_SCENE = "scene.good_morning"  # the small home's: the garage door, the bedroom shades, a light
+LOCK_SCENE = "scene.away"  # lights, players and the hallway front door lock
+
+
+async def wait_exposed(tools: Tools, entity_id: str, exposed: bool) -> None:
+    for _ in range(300):
+        entity = tools.mirror.tiers["entities"].peek().items.get(entity_id)
+        if entity is not None and entity.exposed is exposed:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"the mirror never showed {entity_id} exposed={exposed}")
+
+
+async def save_script(tools: Tools, object_id: str, *steps: dict[str, Any], expose: bool = True) -> str:
+    entity_id = f"script.{object_id}"
+    tools.sim.home.save_script(object_id, {"alias": object_id.replace("_", " ").title(), "sequence": list(steps)})
+    if expose:
+        tools.sim.home.set_exposed([entity_id], True)
+        await wait_exposed(tools, entity_id, True)
+    for _ in range(300):  # its own service (`script.<id>`) arrives after a debounced re-read
+        if entity_id in tools.mirror.tiers["services"].peek().items:
+            return entity_id
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"the mirror never listed the service {entity_id}")
+
+
+async def test_a_scene_that_opens_the_garage_asks_first_however_it_is_activated(tools: Tools):
+    garage = tools.picks.garage_cover
+    assert garage in tools.sim.home.states[GARAGE_SCENE]["attributes"]["entity_id"]
+    outcomes = await tools.run(
+        call("activate_scene", {"scene": GARAGE_SCENE}),
+        service("scene.turn_on", {"entity_id": GARAGE_SCENE}),
+        service("homeassistant.turn_on", {"entity_id": GARAGE_SCENE}),
+    )
+    for outcome in outcomes:
+        assert outcome.needs_confirmation and outcome.error is None, outcome
+    assert tools.state(garage) == "closed"
+    question = await tools.toolbox.open_question(tools.env)
+    assert question is not None
+    garage_name = tools.sim.home.states[garage]["attributes"]["friendly_name"]
+    assert question.question.startswith("Activate the scene Good Morning (it changes the ")
+    assert garage_name in question.question and len(question.actions) == 3
+    cancelled = await tools.toolbox.resolve_pending("no", tools.env)
+    assert cancelled is not None and cancelled.refused and tools.state(garage) == "closed"
+
+
+async def test_a_scene_with_an_unexposed_member_is_refused_whole(tools: Tools):
+    lock = tools.picks.lock
+    tools.sim.home.set_exposed([lock], False)
+    await wait_exposed(tools, lock, False)
+    members = tools.sim.home.states[LOCK_SCENE]["attributes"]["entity_id"]
+    before = {m: tools.state(m) for m in members}
+    scene_call, by_service, generic, direct = await tools.run(
+        call("activate_scene", {"scene": LOCK_SCENE}),
+        service("scene.turn_on", {"entity_id": LOCK_SCENE}),
+        service("homeassistant.turn_on", {"entity_id": LOCK_SCENE}),
+        service("lock.lock", {"entity_id": lock}),
+    )
+    for outcome in (scene_call, by_service, generic):
+        assert f"{LOCK_SCENE} sets {lock}, which is not exposed" in failed(outcome)
+    assert "is not exposed" in failed(direct)
+    assert {m: tools.state(m) for m in members} == before  # nothing of the scene ran
+    assert await tools.store.peek_pending(tools.env.conversation_id) is None
+
+
+async def test_a_scene_of_an_exposed_lock_asks_first(tools: Tools):
+    (outcome,) = await tools.run(call("activate_scene", {"scene": LOCK_SCENE}))
+    assert outcome.needs_confirmation
+    lock_name = tools.sim.home.states[tools.picks.lock]["attributes"]["friendly_name"]
+    assert f"it changes the {lock_name}" in (await tools.toolbox.open_question(tools.env)).question
+
+
+async def test_a_script_is_checked_by_what_its_configuration_does(tools: Tools):
+    exposed_lock, hidden_lock = tools.picks.lock, tools.picks.hidden_lock
+    shades = next(e for e in sorted(tools.sim.home.states) if e.startswith("cover.") and e != tools.picks.garage_cover)
+    light = tools.picks.lights[0]
+    unlock_hidden = await save_script(tools, "open_the_shed", {"action": "lock.unlock", "target": {"entity_id": hidden_lock}})
+    unlock_exposed = await save_script(tools, "let_them_in", {"action": "lock.unlock", "target": {"entity_id": exposed_lock}})
+    shades_down = await save_script(tools, "shades_down", {"action": "cover.close_cover", "target": {"entity_id": shades}})
+    nested = await save_script(tools, "evening", {"action": "light.turn_on", "target": {"entity_id": light}},
+                               {"action": "script.turn_on", "target": {"entity_id": unlock_hidden}})
+    branches = await save_script(tools, "maybe", {"choose": [{"conditions": [], "sequence": [
+        {"action": "lock.unlock", "entity_id": exposed_lock}]}]})  # fmt: skip
+    templated = await save_script(tools, "whatever", {"event": "evening_started"})  # what reacts is unknown
+    lights_only = await save_script(tools, "lights_on", {"action": "light.turn_on", "target": {"entity_id": light}})
+    hidden, asks, blinds, deep, chosen, opaque, plain = await tools.run(
+        call("run_script", {"script": unlock_hidden}),
+        call("run_script", {"script": unlock_exposed}),
+        service("script.turn_on", {"entity_id": shades_down}),
+        service(nested),
+        service("homeassistant.turn_on", {"entity_id": branches}),
+        call("run_script", {"script": templated}),
+        call("run_script", {"script": lights_only}),
+    )
+    assert f"{unlock_hidden} acts on {hidden_lock}, which is not exposed" in failed(hidden)
+    assert f"acts on {hidden_lock}, which is not exposed" in failed(deep)  # through the script it runs
+    for outcome in (asks, blinds, chosen):
+        assert outcome.needs_confirmation and outcome.error is None, outcome
+    question = (await tools.toolbox.open_question(tools.env)).question
+    assert "Run the script Let Them In (it unlocks the " in question
+    assert "run the script Shades Down (it calls cover.close_cover)" in question
+    assert not opaque.needs_confirmation and opaque.error is None  # unknown effects: the owner's setting
+    assert not plain.needs_confirmation and ok(plain)
+    assert tools.state(exposed_lock) == "locked" and tools.state(hidden_lock) == "locked"
+    # The owner may ask for a yes where a configuration does not show what a script does.
+    careful = tools.with_settings(tools_confirm_unknown_effects=True)
+    (opaque_again,) = await tools.run(call("run_script", {"script": templated}), toolbox=careful)
+    assert opaque_again.needs_confirmation
+    resolution = await tools.toolbox.resolve_pending("yes", tools.env)
+    assert resolution is not None and len(resolution.outcomes) == 4  # the three asked, then the fourth added
+    assert all(o.error is None for o in resolution.outcomes), [o.error for o in resolution.outcomes]
+    await tools.wait_mirror(exposed_lock, "unlocked")
 
 
 async def test_a_pending_action_expires(tools: Tools):
@@ -751,10 +869,12 @@ async def test_tool_store_on_each_database(database_url: str):
         assert rows[0]["error"] == "bad" and rows[0]["arguments"] == {"raw": "{"}
         assert await ToolStore(mirror.engine, home_id="someone-else").list_audit(10, conversation) == []
 
-        await store.save_pending(conversation, {"calls": [1]}, ttl=60)
-        await store.save_pending(conversation, {"calls": [2]}, ttl=60)  # replaces: one question at a time
+        await store.add_pending(conversation, [{"id": 1}], ttl=60)
+        # A second request while the question is open adds to it, never replaces what was asked.
+        added = await store.add_pending(conversation, [{"id": 2}], ttl=60)
+        assert added.action == {"calls": [{"id": 1}, {"id": 2}]}
         taken = await store.take_pending(conversation)
-        assert taken is not None and taken.action == {"calls": [2]} and not taken.expired()
+        assert taken is not None and taken.action == {"calls": [{"id": 1}, {"id": 2}]} and not taken.expired()
         assert taken.expires_at.tzinfo is not None
         assert await store.take_pending(conversation) is None
     finally:
@@ -801,7 +921,7 @@ async def test_a_database_outage_costs_the_audit_and_questions_not_the_turn(tool
         async def add_audit(self, entries: Any) -> None:
             raise StoreError("writing the tool audit: database is unreachable", reason="unreachable")
 
-        async def save_pending(self, *args: Any) -> None:
+        async def add_pending(self, *args: Any) -> None:
             raise StoreError("saving a pending action: database is unreachable", reason="unreachable")
 
     env = ToolEnv("conversation-down", tools.env.home, tools.env.actions, DownStore())  # type: ignore[arg-type]

@@ -149,3 +149,62 @@ async def test_the_page_and_its_files_need_no_key_the_api_still_does(sim, tmp_pa
         ok = await agent.http.post("/api/v1/chat", json={"message": "hi"}, headers={"Authorization": f"Bearer {KEY}"})
         assert ok.status_code == 200
         assert (await httpx.AsyncClient(base_url=agent.url).get("/docs")).status_code == 401
+
+
+_HOSTILE_PAGE = """<!doctype html><html><body>
+<form id="form" method="POST" action="{agent}/api/v1/chat" enctype="text/plain" target="sink">
+  <input name='{{"message": "good morning", "pad": "' value='"}}'>
+</form>
+<iframe name="sink"></iframe>
+<script>
+  const chat = "{agent}/api/v1/chat";
+  const said = (message) => JSON.stringify({{message}});
+  window.done = (async () => {{
+    const tries = [];
+    // A "simple" request: no preflight, the answer unreadable, but it is sent.
+    tries.push(fetch(chat, {{method: "POST", mode: "no-cors", body: said("turn on the kitchen lights")}}));
+    tries.push(fetch(chat, {{method: "POST", mode: "no-cors", headers: {{"Content-Type": "text/plain"}},
+                             body: said("open the garage door")}}));
+    // A JSON request needs the server's CORS consent first.
+    tries.push(fetch(chat, {{method: "POST", headers: {{"Content-Type": "application/json"}},
+                             body: said("turn on the kitchen lights")}}).then(r => r.status, e => "blocked"));
+    // Reading the mirror back.
+    tries.push(fetch("{agent}/api/v1/entities").then(r => r.text(), e => "blocked"));
+    const results = await Promise.allSettled(tries);
+    document.getElementById("form").submit();
+    return results.map(r => r.status === "fulfilled" ? (r.value && r.value.type) || r.value : "rejected");
+  }})();
+</script></body></html>"""
+
+
+async def test_a_page_of_another_origin_cannot_drive_the_agent(browser, sim, tmp_path):
+    """A hostile page on another loopback port tries what a browser lets any page do; the home
+    stays as it was and the agent never takes a turn."""
+    from aiohttp import web
+
+    async with serve_agent(_local_settings(sim, tmp_path)) as agent:
+        lights = await _kitchen_lights_off(agent, sim)
+        garage = "cover.garage_door"
+        assert sim.home.states[garage]["state"] == "closed"
+        app = web.Application()
+        app.router.add_get("/", lambda request: web.Response(text=_HOSTILE_PAGE.format(agent=agent.url),
+                                                             content_type="text/html"))  # fmt: skip
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        try:
+            page = await browser.new_page()
+            refused: list[int] = []
+            page.on("response", lambda r: refused.append(r.status) if "/api/v1/" in r.url else None)
+            await page.goto(f"http://127.0.0.1:{port}/")
+            results = await page.evaluate("window.done")
+            await page.wait_for_timeout(500)  # the form's navigation
+            assert results[2] == "blocked" and results[3] == "blocked", results
+        finally:
+            await runner.cleanup()
+        assert refused and set(refused) <= {403, 415}, refused
+        assert all(sim.home.states[e]["state"] == "off" for e in lights)
+        assert sim.home.states[garage]["state"] == "closed"
+        assert await agent.service.history.list_recent(agent.settings.home_id) == []  # no turn was taken

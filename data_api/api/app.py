@@ -5,7 +5,8 @@ so one mirror can serve this app and an in-process agent alike.
 
 Middlewares are pure ASGI (no `BaseHTTPMiddleware`, which costs a task and a queue per
 request). From the outside in: timing and stats (so even a 401 carries `X-Response-Time`),
-API keys, then gzip for the bodies the routes have not compressed themselves.
+the browser rules (Host, Origin, JSON bodies), CORS for `ALLOWED_ORIGINS`, API keys, then gzip
+for the bodies the routes have not compressed themselves.
 """
 
 from __future__ import annotations
@@ -17,12 +18,14 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 
 from data_api.cache import MirrorReader
 from data_api.settings import Settings
 
 from .auth import ApiKeyAuth
+from .browser import BrowserGuard
 from .bodies import GZIP_LEVEL, GZIP_MIN_SIZE, BodyCache
 from .errors import install_error_handlers
 from .health import health_router
@@ -62,7 +65,8 @@ def service_app(
     title: str, description: str, settings: Settings, *, open_paths: Iterable[str] = ()
 ) -> tuple[FastAPI, RequestStats]:
     """An app with what every service of the distribution shares (the data-api, the agent):
-    readable errors, the timing and stats middleware, API keys, gzip, and OpenAPI naming the keys.
+    readable errors, the timing and stats middleware, the browser rules (`browser.py`), API
+    keys, gzip, and OpenAPI naming the keys.
     `open_paths` are served without a key besides `/health` (exact paths). The caller adds its
     routers."""
     stats = RequestStats()
@@ -72,6 +76,10 @@ def service_app(
     # add_middleware puts each one outside the previous ones.
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_SIZE, compresslevel=GZIP_LEVEL)
     app.add_middleware(ApiKeyAuth, keys=settings.api_keys, open_paths=("/health", *open_paths))
+    if settings.allowed_origins:  # pages of those origins may read the answers too
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.allowed_origins), allow_methods=["*"],
+                           allow_headers=["authorization", "x-api-key", "content-type"])  # fmt: skip
+    app.add_middleware(BrowserGuard, allowed_hosts=settings.allowed_hosts, allowed_origins=settings.allowed_origins)
     app.add_middleware(RequestTimer, stats=stats)
     with_keys = bool(settings.api_keys)
     app.openapi = lambda: _openapi(app, with_keys)  # type: ignore[method-assign]

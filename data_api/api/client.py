@@ -7,6 +7,8 @@ from typing import Any
 
 import httpx
 
+from data_api.logs import display_url
+
 DEFAULT_URL = "http://127.0.0.1:8006"
 
 
@@ -54,11 +56,11 @@ class DataApiClient:
             response = await self._http.get(path, params=query, headers=headers)
         except httpx.TransportError as exc:
             raise DataApiError(
-                f"cannot reach the data-api at {self.url} ({type(exc).__name__}): "
+                f"cannot reach the data-api at {display_url(self.url)} ({type(exc).__name__}): "
                 "is `ha-agent serve --role data-api` running, and DATA_API_URL right?"
             ) from None
         if response.status_code == 401:
-            raise DataApiError(f"the data-api at {self.url} refused the request: {_detail(response)}", 401)
+            raise DataApiError(f"the data-api at {display_url(self.url)} refused the request: {_detail(response)}", 401)
         if response.status_code >= 400:
             raise DataApiError(_detail(response), response.status_code)
         return response

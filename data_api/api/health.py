@@ -72,7 +72,10 @@ def health_router(mirror: Any, stats: RequestStats, bodies: BodyCache) -> APIRou
         openapi_extra={"security": []},
     )
     async def health() -> JSONResponse:
-        return JSONResponse({"status": mirror_status(mirror), "connected": mirror.connected, "stale": mirror.stale})
+        database = await database_state(mirror.store)
+        status = mirror_status(mirror) if database["ok"] else "degraded"
+        return JSONResponse({"status": status, "connected": mirror.connected, "stale": mirror.stale,
+                             "database": database})  # fmt: skip
 
     @router.get(
         "/health/detailed",

@@ -148,6 +148,7 @@ def item_model(name: str, item: type[BaseModel]) -> type[BaseModel]:
 class Health(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    status: Literal["ok", "degraded"]
+    status: Literal["ok", "degraded"] = Field(description="degraded: behind Home Assistant, or the database fails")
     connected: bool = Field(description="Connected to Home Assistant")
     stale: bool
+    database: dict[str, Any] = Field(description="ok, latency_ms, error: whether the database could take a write")

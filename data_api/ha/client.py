@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import HAConnectionError, HAError
+from .errors import HACommandError, HAConnectionError, HAError
 from .models import (
     Area,
     Device,
@@ -162,6 +162,21 @@ class HAClient:
             for entity_id, assistants in (data.get("exposed_entities") or {}).items()
             if assistants.get("conversation")
         )
+
+    async def fetch_run_config(self, entity_id: str) -> dict[str, Any] | None:
+        """The configuration of a script or automation (`script/config`, `automation/config`):
+        its steps, so what it does can be checked before it runs. None if HA does not know it."""
+        domain = entity_id.partition(".")[0]
+        if domain not in ("script", "automation"):
+            raise ValueError(f"{entity_id} is not a script or an automation")
+        try:
+            answer = await self.ws.send_command(f"{domain}/config", entity_id=entity_id)
+        except HACommandError as exc:
+            if exc.code == "not_found":
+                return None
+            raise
+        config = answer.get("config") if isinstance(answer, dict) else None
+        return config if isinstance(config, dict) else None
 
     async def fetch_home(self) -> HomeSnapshot:
         """Read everything at once: one round trip's worth of latency, not ten."""

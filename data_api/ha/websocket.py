@@ -23,6 +23,8 @@ from typing import Any
 
 import aiohttp
 
+from data_api.logs import display_url
+
 from .errors import (
     HAAuthError,
     HACommandError,
@@ -164,11 +166,11 @@ class HAWebSocket:
                 self._timeout,
             )
         except asyncio.TimeoutError:
-            raise HATimeoutError(f"Home Assistant at {self._url} did not accept a connection in {self._timeout:g} s") from None
+            raise HATimeoutError(f"Home Assistant at {display_url(self._url)} did not accept a connection in {self._timeout:g} s") from None
         except aiohttp.WSServerHandshakeError as exc:
-            raise HAConnectionError(f"{self._url} is not a Home Assistant WebSocket API (HTTP {exc.status})") from None
+            raise HAConnectionError(f"{display_url(self._url)} is not a Home Assistant WebSocket API (HTTP {exc.status})") from None
         except (aiohttp.ClientError, OSError) as exc:
-            raise HAConnectionError(f"cannot reach Home Assistant at {self._url}: {_reason(exc)}") from None
+            raise HAConnectionError(f"cannot reach Home Assistant at {display_url(self._url)}: {_reason(exc)}") from None
         try:
             await self._authenticate(ws)
         except BaseException:

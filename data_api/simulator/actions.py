@@ -14,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import math
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +26,7 @@ from . import protocol as P
 from . import services as S
 from .color import name_to_rgb, rgb_to_hs, xy_to_rgb
 from .profiles import light_color_attributes, media_attributes
+from .reproduce import reproduce_calls
 from .schema import Invalid
 from .util import iso
 
@@ -36,7 +39,9 @@ ALWAYS_LOADED = ("homeassistant", "persistent_notification", "notify", "person",
                  "input_select", "input_text", "input_datetime", "input_button", "counter",
                  "timer", "schedule")  # fmt: skip
 _LOGGER = logging.getLogger(__name__)
-_TAIL = ("unit_of_measurement", "device_class", "icon", "friendly_name", "supported_features")
+# What every entity shows last, whatever its domain writes before (helpers/entity.py).
+TAIL_KEYS = _TAIL = ("unit_of_measurement", "device_class", "icon", "friendly_name",
+                     "supported_features")  # fmt: skip
 DELETE: Any = object()
 
 
@@ -308,6 +313,9 @@ def _light(call: Call, entity_id: str, state: dict[str, Any]) -> None:
 @handles("fan", "turn_on", "turn_off", "toggle", "set_percentage", "increase_speed",
          "decrease_speed", "oscillate", "set_direction", "set_preset_mode")  # fmt: skip
 def _fan(call: Call, entity_id: str, state: dict[str, Any]) -> None:
+    """A fan is on while it has a speed or a preset (FanEntity.is_on). Turned on without a
+    speed it resumes its last one, else runs at full speed; speed steps follow HA's
+    speed_count ranges (100 / percentage_step speeds)."""
     attrs, data, service = state["attributes"], call.data, call.service
     percentage = attrs.get("percentage") or 0
     memory = call.memory(entity_id)
@@ -321,29 +329,39 @@ def _fan(call: Call, entity_id: str, state: dict[str, Any]) -> None:
                 f"{', '.join(presets)}.", translation_key="not_valid_preset_mode",
                 translation_domain="fan", translation_placeholders={
                     "preset_mode": data["preset_mode"], "preset_modes": ", ".join(presets)})
-    if service == "turn_off":
-        memory["percentage"] = percentage or memory.get("percentage")
-        call.write(entity_id, "off", percentage=0)
-        return
     if service == "oscillate":
         call.write(entity_id, oscillating=data["oscillating"])
         return
     if service == "set_direction":
-        call.write(entity_id, direction=data["direction"])
+        call.write(entity_id, direction=data.get("direction"))
+        return
+    presets = {"preset_mode": None} if "preset_mode" in attrs else {}
+    if service == "turn_off":
+        memory["percentage"] = percentage or memory.get("percentage")
+        call.write(entity_id, "off", percentage=0, **presets)
         return
     if service == "set_preset_mode" or (service == "turn_on" and "preset_mode" in data):
         call.write(entity_id, "on", preset_mode=data["preset_mode"])
         return
-    step = data.get("percentage_step") or attrs.get("percentage_step") or 100 / 3
-    if service == "increase_speed":
-        percentage = min(100, round(percentage + step))
-    elif service == "decrease_speed":
-        percentage = max(0, round(percentage - step))
+    if service in ("increase_speed", "decrease_speed"):
+        percentage = _next_speed(percentage, attrs.get("percentage_step") or 1.0,
+                                 data.get("percentage_step"), service == "increase_speed")
     elif "percentage" in data:
         percentage = data["percentage"]
     elif service == "turn_on":
-        percentage = memory.get("percentage") or 33
-    call.write(entity_id, "on" if percentage else "off", percentage=percentage)
+        percentage = memory.get("percentage") or 100
+    call.write(entity_id, "on" if percentage else "off", percentage=percentage, **presets)
+
+
+def _next_speed(current: int, step: float, given: int | None, up: bool) -> int:
+    """FanEntity._async_adjust_speed: a given step in percent, else the next of speed_count
+    evenly spaced speeds."""
+    sign = 1 if up else -1
+    if given is not None:
+        return max(0, min(100, current + sign * given))
+    count = max(1, round(100 / step))
+    index = math.ceil(current * count / 100)
+    return max(0, min(100, int((index + sign) * 100 // count)))
 
 
 def _temperature_check(attrs: dict[str, Any], value: float) -> None:
@@ -357,11 +375,17 @@ def _temperature_check(attrs: dict[str, Any], value: float) -> None:
 
 
 def _climate_mode_error(kind: str, mode: str, modes: list[str]) -> P.HAError:
-    label = {"preset": "Preset", "fan": "Fan", "swing": "Swing"}[kind]
+    label = {"preset": "Preset", "fan": "Fan", "swing": "Swing",
+             "horizontal_swing": "Horizontal swing"}[kind]  # fmt: skip
     return P.ServiceValidationError(
-        f"{label} mode {mode} is not valid. Valid {kind} modes are: {', '.join(modes)}.",
+        f"{label} mode {mode} is not valid. Valid {label.lower()} modes are: {', '.join(modes)}.",
         translation_key=f"not_valid_{kind}_mode", translation_domain="climate",
         translation_placeholders={"mode": mode, "modes": ", ".join(modes)})  # fmt: skip
+
+
+def _climate_error(key: str, message: str) -> P.HAError:
+    return P.ServiceValidationError(message, translation_key=key, translation_domain="climate",
+                                    translation_placeholders=None)  # fmt: skip
 
 
 def _hvac_action(mode: str, attrs: dict[str, Any]) -> str:
@@ -377,11 +401,29 @@ def _hvac_action(mode: str, attrs: dict[str, Any]) -> str:
     return "idle"
 
 
+def _climate_on_mode(modes: list[str], remembered: str | None) -> str:
+    """The mode turn_on picks: the device's last one, else ClimateEntity.async_turn_on's rule
+    (the only other mode of an off/X pair, else heat_cool, heat or cool)."""
+    if remembered in modes and remembered != "off":
+        return remembered
+    others = [mode for mode in modes if mode != "off"]
+    if len(modes) == 2 and len(others) == 1:
+        return others[0]
+    return next((mode for mode in ("heat_cool", "heat", "cool") if mode in modes),
+                others[0] if others else "heat")  # fmt: skip
+
+
+_CLIMATE_MODES = {"set_preset_mode": "preset", "set_fan_mode": "fan", "set_swing_mode": "swing",
+                  "set_swing_horizontal_mode": "swing_horizontal"}  # fmt: skip
+
+
 @handles("climate", "turn_on", "turn_off", "toggle", "set_temperature", "set_hvac_mode",
-         "set_preset_mode", "set_fan_mode", "set_humidity")  # fmt: skip
+         "set_preset_mode", "set_fan_mode", "set_humidity", "set_swing_mode",
+         "set_swing_horizontal_mode")  # fmt: skip
 def _climate(call: Call, entity_id: str, state: dict[str, Any]) -> None:
     attrs, data, service = state["attributes"], call.data, call.service
     modes = attrs.get("hvac_modes") or ["off", "heat"]
+    features = attrs.get("supported_features") or 0
     memory = call.memory(entity_id)
     mode = state["state"]
     if service == "toggle":
@@ -391,21 +433,36 @@ def _climate(call: Call, entity_id: str, state: dict[str, Any]) -> None:
         memory["mode"] = mode
         mode = "off"
     elif service == "turn_on":
-        mode = memory.get("mode") or next((m for m in modes if m != "off"), "heat")
+        mode = _climate_on_mode(modes, memory.get("mode"))
     elif service == "set_hvac_mode":
-        mode = data["hvac_mode"]
+        mode = data["hvac_mode"]  # HA 2025.4 only logs a mode outside hvac_modes
     elif service == "set_temperature":
+        if "temperature" in data and not features & S.CLIMATE_TARGET_TEMP:
+            raise _climate_error("missing_target_temperature_entity_feature",
+                                 "Set temperature action was used with the target temperature "
+                                 "parameter but the entity does not support it.")  # fmt: skip
+        if "target_temp_low" in data and not features & S.CLIMATE_TARGET_RANGE:
+            raise _climate_error("missing_target_temperature_range_entity_feature",
+                                 "Set temperature action was used with the target temperature "
+                                 "low/high parameter but the entity does not support it.")
+        if data.get("target_temp_low") and data.get("target_temp_high") and \
+                data["target_temp_low"] > data["target_temp_high"]:  # fmt: skip
+            raise _climate_error("low_temp_higher_than_high_temp",
+                                 "Target temperature low can not be higher than Target "
+                                 "temperature high.")  # fmt: skip
         for key in ("temperature", "target_temp_low", "target_temp_high"):
             if key in data:
                 _temperature_check(attrs, data[key])
                 updates[key] = data[key]
         mode = data.get("hvac_mode", mode)
-    elif service in ("set_preset_mode", "set_fan_mode"):
-        kind = service.split("_")[1]
-        value, allowed = data[f"{kind}_mode"], attrs.get(f"{kind}_modes") or []
+    elif service in _CLIMATE_MODES:
+        kind = _CLIMATE_MODES[service]
+        key = "swing_horizontal_mode" if kind == "swing_horizontal" else f"{kind}_mode"
+        value, allowed = data[key], attrs.get(f"{key}s") or []
         if value not in allowed:
-            raise _climate_mode_error(kind, value, allowed)
-        updates[f"{kind}_mode"] = value
+            raise _climate_mode_error("horizontal_swing" if kind == "swing_horizontal" else kind,
+                                      value, allowed)  # fmt: skip
+        updates[key] = value
     elif service == "set_humidity":
         low, high = attrs.get("min_humidity", 30), attrs.get("max_humidity", 99)
         if not low <= data["humidity"] <= high:
@@ -425,32 +482,75 @@ def _climate(call: Call, entity_id: str, state: dict[str, Any]) -> None:
          "open_cover_tilt", "close_cover_tilt", "set_cover_tilt_position")  # fmt: skip
 def _cover(call: Call, entity_id: str, state: dict[str, Any]) -> None:
     attrs, service = state["attributes"], call.service
-    if service == "stop_cover":
-        return
+    moving = state["state"] in ("opening", "closing")
     if service == "toggle":
-        service = "close_cover" if state["state"] in ("open", "opening") else "open_cover"
+        if moving and (attrs.get("supported_features") or 0) & S.COVER_STOP:
+            service = "stop_cover"  # CoverEntity.async_toggle stops a moving cover
+        else:
+            service = "close_cover" if state["state"] in ("open", "opening") else "open_cover"
+    if service == "stop_cover":
+        stop_moving(call, entity_id, state)
+        return
     if service.endswith("tilt") or service == "set_cover_tilt_position":
         tilt = {"open_cover_tilt": 100, "close_cover_tilt": 0}.get(service)
         call.write(entity_id, current_tilt_position=call.data.get("tilt_position", tilt))
         return
     position = {"open_cover": 100, "close_cover": 0}.get(service)
-    if position is None:
-        position = call.data["position"]
+    move_to(call, entity_id, state, call.data["position"] if position is None else position)
+
+
+def move_to(call: Call, entity_id: str, state: dict[str, Any], position: int) -> None:
+    """A cover or valve goes to `position` (0 closed, 100 open): at once by default, or, with
+    the home's `travel_seconds`, reporting opening/closing until it arrives, as motors do."""
+    home, attrs = call.home, state["attributes"]
+    final = "open" if position > 0 else "closed"
     updates = {"current_position": position} if "current_position" in attrs else {}
-    call.write(entity_id, "open" if position > 0 else "closed", **updates)
+    pending = home.motions.pop(entity_id, None)
+    if pending is not None:
+        pending.cancel()
+    current = attrs.get("current_position", 100 if state["state"] == "open" else 0)
+    if home.travel_seconds <= 0 or (state["state"] == final and current == position):
+        call.write(entity_id, final, **updates)
+        return
+    call.write(entity_id, "opening" if position > current else "closing")
+
+    def arrive() -> None:
+        home.motions.pop(entity_id, None)
+        if entity_id in home.states:
+            call.write(entity_id, final, **updates)
+
+    home.motions[entity_id] = asyncio.get_running_loop().call_later(home.travel_seconds, arrive)
+
+
+def stop_moving(call: Call, entity_id: str, state: dict[str, Any]) -> None:
+    """Stop where it is (a position is not tracked on the way: it keeps the last one)."""
+    pending = call.home.motions.pop(entity_id, None)
+    if pending is None:
+        return
+    pending.cancel()
+    position = state["attributes"].get("current_position")
+    call.write(entity_id, "open" if position is None or position > 0 else "closed")
 
 
 @handles("lock", "lock", "unlock", "open")
 def _lock(call: Call, entity_id: str, state: dict[str, Any]) -> None:
-    """Locks report the transition (locking, unlocking, opening) before the end state."""
+    """Locks report the transition (locking, unlocking, opening) before the end state; a code
+    must match the lock's code_format (LockEntity.add_default_code)."""
     transition, final = {"lock": ("locking", "locked"), "unlock": ("unlocking", "unlocked"),
                          "open": ("opening", "open")}[call.service]  # fmt: skip
+    pattern = state["attributes"].get("code_format")
+    if pattern and not re.match(pattern, call.data.get("code") or ""):
+        raise P.ServiceValidationError(
+            f"The code for {entity_id} doesn't match pattern {pattern}.",
+            translation_key="add_default_code", translation_domain="lock",
+            translation_placeholders={"entity_id": entity_id, "code_format": pattern})
     if state["state"] == final:
         return
     call.write(entity_id, transition)
     call.write(entity_id, final)
 
 
+_MP_KEPT_OFF = ("source_list", "sound_mode_list", "group_members")  # capabilities stay
 _MP_STATES = {"turn_on": None, "turn_off": "off", "media_play": "playing",
               "media_pause": "paused", "media_stop": "idle", "play_media": "playing"}  # fmt: skip
 
@@ -471,9 +571,16 @@ def _media_player(call: Call, entity_id: str, state: dict[str, Any]) -> None:
         new = _MP_STATES[service] or ("on" if kind == "tv" else "idle")
         if new == current:
             return
-        body = media_attributes(kind, new) if current == "off" or new == "off" else {}
-        removed = {key: DELETE for key in attrs if key not in _TAIL and key != "source_list"
-                   and key not in body} if new == "off" else {}  # fmt: skip
+        memory = call.memory(entity_id)
+        body: dict[str, Any] = {}
+        if new == "off":  # HA shows nothing but grouping while off; the player remembers
+            memory["on_attributes"] = {key: value for key, value in attrs.items()
+                                       if key not in _TAIL and key not in _MP_KEPT_OFF}
+        elif current == "off":
+            remembered = memory.pop("on_attributes", None)
+            body = dict(remembered) if remembered is not None else media_attributes(kind, new)
+        removed = {key: DELETE for key in attrs if key not in _TAIL
+                   and key not in _MP_KEPT_OFF and key not in body} if new == "off" else {}
         if service == "play_media":
             body |= {"media_content_id": data["media_content_id"],
                      "media_content_type": data["media_content_type"]}  # fmt: skip
@@ -499,12 +606,15 @@ def _media_player(call: Call, entity_id: str, state: dict[str, Any]) -> None:
     call.write(entity_id, **updates)
 
 
-@handles("vacuum", "start", "pause", "stop", "return_to_base", "locate", "set_fan_speed")
+@handles("vacuum", "start", "pause", "stop", "return_to_base", "locate", "set_fan_speed",
+         "clean_spot", "send_command")  # fmt: skip
 def _vacuum(call: Call, entity_id: str, state: dict[str, Any]) -> None:
+    """The activity a command starts (it reports returning until docked, which a run of an
+    evaluation does not wait for); locate and raw commands change nothing visible."""
     if call.service == "set_fan_speed":
         call.write(entity_id, fan_speed=call.data["fan_speed"])
         return
-    new = {"start": "cleaning", "pause": "paused", "stop": "idle",
+    new = {"start": "cleaning", "clean_spot": "cleaning", "pause": "paused", "stop": "idle",
            "return_to_base": "returning"}.get(call.service)  # fmt: skip
     if new is not None:
         call.write(entity_id, new)
@@ -696,13 +806,30 @@ def _update(call: Call, entity_id: str, state: dict[str, Any]) -> None:
         call.write(entity_id, "on" if newer else "off", skipped_version=None)
 
 
+_FORECAST_FEATURES = {"daily": S.WEATHER_DAILY, "hourly": S.WEATHER_HOURLY,
+                      "twice_daily": S.WEATHER_TWICE_DAILY}  # fmt: skip
+
+
 @handles("weather", "get_forecasts")
 def _forecast(call: Call, entity_id: str, state: dict[str, Any]) -> dict[str, Any]:
+    """The forecast of the asked kind: the entity's own (an evaluation home's), else one made
+    up around the current temperature; a kind the entity does not offer is an error."""
     kind, attrs = call.data["type"], state["attributes"]
+    if not (attrs.get("supported_features") or 0) & _FORECAST_FEATURES[kind]:
+        raise P.HomeAssistantError(
+            f"Weather entity '{entity_id}' does not support '{kind}' forecast")
     step = {"daily": 86400, "hourly": 3600, "twice_daily": 43200}[kind]
+    given = call.home.forecasts.get(entity_id, {}).get(kind)
+    if given is not None:
+        local = datetime.fromtimestamp(call.home.now(), call.home.time_zone)
+        first = local.replace(minute=0, second=0, microsecond=0)
+        if kind != "hourly":
+            first = first.replace(hour=12 if kind == "daily" else 6)
+        return {"forecast": [{"datetime": (first + timedelta(seconds=step * index)).isoformat(),
+                              **entry} for index, entry in enumerate(given)]}  # fmt: skip
     base = attrs.get("temperature", 15.0)
     conditions = ("sunny", "partlycloudy", "cloudy", "rainy", "partlycloudy")
-    start = (int(time.time()) // step + 1) * step
+    start = (int(call.home.now()) // step + 1) * step
     forecast = []
     for index in range(5 if kind == "daily" else 12):
         entry = {"condition": conditions[index % 5], "datetime": iso(start + index * step),
@@ -725,35 +852,22 @@ def _trigger(call: Call, entity_id: str, state: dict[str, Any]) -> None:
 
 @handles("scene", "turn_on")
 async def _scene(call: Call, entity_id: str, state: dict[str, Any]) -> None:
-    """Reproduce each target's state through its own domain's services."""
+    """Reproduce each member's state through its own domain's services, using only what the
+    member supports (reproduce_state); the scene's state becomes the time it was activated."""
     home = call.home
     for target, wanted in home.scenes.get(entity_id, {}).items():
-        domain = target.split(".", 1)[0]
-        service, data = _reproduce(domain, wanted)
-        if service is None or target not in home.states:
+        current = home.states.get(target)
+        if current is None:
             continue
-        spec = home.service_index()[(domain, service)]
-        if spec.features and not _supports(home.states[target], spec.features):
-            continue  # reproduce_state only uses what the entity supports
-        await call_service(call.home, target.split(".", 1)[0], service, data,
-                           {"entity_id": target}, context=call.context,
-                           return_response=False)  # fmt: skip
+        domain = target.split(".", 1)[0]
+        for service, data in reproduce_calls(domain, current, wanted):
+            spec = home.service_index().get((domain, service))
+            if spec is None or (spec.features and
+                                not _supports(home.states[target], spec.features)):
+                continue
+            await call_service(home, domain, service, data, {"entity_id": target},
+                               context=call.context, return_response=False)  # fmt: skip
     call.write(entity_id, iso(time.time()))
-
-
-def _reproduce(domain: str, wanted: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
-    state, attributes = wanted["state"], wanted.get("attributes", {})
-    if domain in ("light", "switch", "fan", "media_player", "input_boolean", "climate"):
-        if state == "off":
-            return "turn_off", {}
-        extra = {"brightness": attributes["brightness"]} if domain == "light" and \
-            "brightness" in attributes else {}  # fmt: skip
-        return "turn_on", extra
-    if domain == "cover":
-        return ("open_cover" if state == "open" else "close_cover"), {}
-    if domain == "lock":
-        return ("lock" if state == "locked" else "unlock"), {}
-    return None, {}
 
 
 @handles("script", "turn_on", "turn_off", "toggle")
@@ -838,9 +952,10 @@ async def _homeassistant_turn(call: Call) -> None:
     for entity_id in sorted(named | indirect):
         by_domain.setdefault(entity_id.split(".", 1)[0], []).append(entity_id)
     extra = {key: value for key, value in call.data.items() if key not in S.TARGET_KEYS}
+    services = call.home.service_index()
     for domain, entity_ids in by_domain.items():
-        if domain == "homeassistant" or (domain, call.service) not in ENTITY_SERVICES:
-            continue
+        if domain == "homeassistant" or (domain, call.service) not in services:
+            continue  # HA logs the entities of domains without the service and goes on
         await call_service(call.home, domain, call.service, extra, {"entity_id": entity_ids},
                            context=call.context, return_response=False)  # fmt: skip
 
@@ -851,3 +966,5 @@ DOMAIN_SERVICES: dict[tuple[str, str], DomainHandler] = {
     ("homeassistant", "turn_off"): _homeassistant_turn,
     ("homeassistant", "toggle"): _homeassistant_turn,
 }
+
+from . import domains as _domains  # noqa: E402,F401 - registers the handlers of more domains

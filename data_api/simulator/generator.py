@@ -9,6 +9,7 @@ entities `RegistryEntry.extended_dict` (the list form drops five keys, see home.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -57,6 +58,73 @@ def script_fields(fields: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]
     return {name: {**spec, "required": spec.get("required", False),
                    "advanced": spec.get("advanced", False)}
             for name, spec in fields.items()}  # fmt: skip
+
+
+def floor_entry(floor_id: str, name: str, *, created: float, aliases: Iterable[str] = (),
+                icon: str | None = None, level: int | None = None) -> dict[str, Any]:  # fmt: skip
+    """A floor as `config/floor_registry/list` lists it."""
+    return {"aliases": list(aliases), "created_at": created, "floor_id": floor_id, "icon": icon,
+            "level": level, "name": name, "modified_at": created}  # fmt: skip
+
+
+def area_entry(area_id: str, name: str, *, created: float, floor_id: str | None = None,
+               aliases: Iterable[str] = (), icon: str | None = None,
+               labels: Iterable[str] = ()) -> dict[str, Any]:  # fmt: skip
+    """An area in `AreaEntry.json_fragment` form."""
+    return {
+        "aliases": list(aliases), "area_id": area_id, "floor_id": floor_id,
+        "humidity_entity_id": None, "icon": icon, "labels": list(labels), "name": name,
+        "picture": None, "temperature_entity_id": None, "created_at": created,
+        "modified_at": created,
+    }  # fmt: skip
+
+
+def device_entry(device_id: str, name: str, *, created: float, entry_id: str,
+                 identifiers: list[list[str]], area_id: str | None = None,
+                 manufacturer: str | None = None, model: str | None = None,
+                 sw_version: str | None = None, hw_version: str | None = None,
+                 connections: list[list[str]] | None = None, labels: Iterable[str] = (),
+                 entry_type: str | None = None, via_device_id: str | None = None,
+                 ) -> dict[str, Any]:  # fmt: skip
+    """A device in `DeviceEntry.dict_repr` form, from one config entry."""
+    return {
+        "area_id": area_id, "configuration_url": None, "config_entries": [entry_id],
+        "config_entries_subentries": {entry_id: [None]}, "connections": connections or [],
+        "created_at": created, "disabled_by": None, "entry_type": entry_type,
+        "hw_version": hw_version, "id": device_id, "identifiers": identifiers,
+        "labels": list(labels), "manufacturer": manufacturer, "model": model,
+        "model_id": None, "modified_at": created, "name_by_user": None, "name": name,
+        "primary_config_entry": entry_id, "serial_number": None, "sw_version": sw_version,
+        "via_device_id": via_device_id,
+    }  # fmt: skip
+
+
+def state_entry(entity_id: str, state: str, attributes: dict[str, Any], *, changed: float,
+                context_id: str) -> dict[str, Any]:  # fmt: skip
+    """A `get_states` item that last changed at `changed`."""
+    stamp = iso(changed)
+    return {
+        "entity_id": entity_id, "state": state, "attributes": attributes,
+        "last_changed": stamp, "last_reported": stamp, "last_updated": stamp,
+        "context": {"id": context_id, "parent_id": None, "user_id": None},
+    }  # fmt: skip
+
+
+def core_config(*, location_name: str, time_zone: str, country: str | None, currency: str,
+                latitude: float, longitude: float, elevation: int, metric: bool,
+                components: Iterable[str]) -> dict[str, Any]:  # fmt: skip
+    """`get_config` of a running HA with these settings and loaded components."""
+    dirs = ["/config/www", "/media"]
+    return {
+        "allowlist_external_dirs": dirs, "allowlist_external_urls": [],
+        "components": sorted(components), "config_dir": "/config", "config_source": "storage",
+        "country": country, "currency": currency, "debug": False, "elevation": elevation,
+        "external_url": None, "internal_url": None, "language": "en", "latitude": latitude,
+        "location_name": location_name, "longitude": longitude, "radius": 100,
+        "recovery_mode": False, "safe_mode": False, "state": "RUNNING", "time_zone": time_zone,
+        "unit_system": dict(METRIC_UNITS if metric else US_UNITS), "version": HA_VERSION,
+        "whitelist_external_dirs": dirs,
+    }  # fmt: skip
 
 
 METRIC_UNITS = {"length": "km", "accumulated_precipitation": "mm", "area": "m²", "mass": "g",
@@ -157,21 +225,17 @@ class _Builder:
     def add_floor(self, floor: C.FloorPlan) -> str:
         created = self.tick()
         floor_id = unique_slug(slugify(floor.name), self.floors)
-        self.floors[floor_id] = {"aliases": list(floor.aliases), "created_at": created,
-                                 "floor_id": floor_id, "icon": floor.icon, "level": floor.level,
-                                 "name": floor.name, "modified_at": created}  # fmt: skip
+        self.floors[floor_id] = floor_entry(floor_id, floor.name, created=created,
+                                            aliases=floor.aliases, icon=floor.icon,
+                                            level=floor.level)  # fmt: skip
         return floor_id
 
     def add_area(self, name: str, template: C.RoomTemplate, floor_id: str | None) -> _Room:
         created = self.tick()
         area_id = unique_slug(slugify(name), self.areas)
-        self.areas[area_id] = {
-            "aliases": list(template.aliases), "area_id": area_id, "floor_id": floor_id,
-            "humidity_entity_id": None, "icon": template.icon,
-            "labels": [slugify(label) for label in template.labels], "name": name,
-            "picture": None, "temperature_entity_id": None, "created_at": created,
-            "modified_at": created,
-        }  # fmt: skip
+        self.areas[area_id] = area_entry(
+            area_id, name, created=created, floor_id=floor_id, aliases=template.aliases,
+            icon=template.icon, labels=[slugify(label) for label in template.labels])
         room = _Room(area_id, name, template, floor_id)
         self.rooms.append(room)
         return room
@@ -191,19 +255,14 @@ class _Builder:
             connections.append(["mac", mac])
         elif integration.connection == "zigbee":
             connections.append(["zigbee", ":".join(serial[i:i + 2] for i in range(0, 16, 2))])
-        self.devices[device_id] = {
-            "area_id": area_id, "configuration_url": None, "config_entries": [entry_id],
-            "config_entries_subentries": {entry_id: [None]}, "connections": connections,
-            "created_at": created, "disabled_by": None, "entry_type": template.entry_type,
-            "hw_version": None, "id": device_id, "identifiers": [[template.platform, serial]],
-            "labels": [slugify(label) for label in template.labels],
-            "manufacturer": integration.manufacturer, "model": template.model,
-            "model_id": None, "modified_at": created, "name_by_user": None, "name": name,
-            "primary_config_entry": entry_id, "serial_number": None,
-            "sw_version": None if template.entry_type else f"{self.rng.randint(1, 9)}."
-                                                           f"{self.rng.randint(0, 30)}.0",
-            "via_device_id": via,
-        }  # fmt: skip
+        sw_version = None if template.entry_type else \
+            f"{self.rng.randint(1, 9)}.{self.rng.randint(0, 30)}.0"  # fmt: skip
+        self.devices[device_id] = device_entry(
+            device_id, name, created=created, entry_id=entry_id,
+            identifiers=[[template.platform, serial]], area_id=area_id,
+            manufacturer=integration.manufacturer, model=template.model, sw_version=sw_version,
+            connections=connections, labels=[slugify(label) for label in template.labels],
+            entry_type=template.entry_type, via_device_id=via)
         return device_id
 
     def hub(self, integration: C.Integration) -> str:
@@ -279,12 +338,9 @@ class _Builder:
         return f"{domain}.{object_id}"
 
     def state_dict(self, entity_id: str, state: str, attributes: dict[str, Any]) -> dict[str, Any]:
-        stamp = iso(self.changed_at())
-        return {
-            "entity_id": entity_id, "state": state, "attributes": attributes,
-            "last_changed": stamp, "last_reported": stamp, "last_updated": stamp,
-            "context": {"id": ulid(self.now - 5, self.rng), "parent_id": None, "user_id": None},
-        }  # fmt: skip
+        changed = self.changed_at()
+        return state_entry(entity_id, state, attributes, changed=changed,
+                           context_id=ulid(self.now - 5, self.rng))
 
     def build_profile(self, profile: str, name: str) -> Built:
         built = PROFILES[profile](Context(self.rng, self.now, name))
@@ -666,21 +722,14 @@ class _Builder:
 
     def config(self) -> dict[str, Any]:
         plan = self.plan
-        components = sorted(self.components | {d.split(".")[0] for d in self.states}
-                            | {f"{e['platform']}.{e['entity_id'].split('.')[0]}"
-                               for e in self.entities.values()})  # fmt: skip
-        dirs = ["/config/www", "/media"]
-        return {
-            "allowlist_external_dirs": dirs, "allowlist_external_urls": [],
-            "components": components, "config_dir": "/config", "config_source": "storage",
-            "country": plan.country, "currency": plan.currency, "debug": False,
-            "elevation": plan.elevation, "external_url": None, "internal_url": None,
-            "language": "en", "latitude": plan.latitude, "location_name": plan.location_name,
-            "longitude": plan.longitude, "radius": 100, "recovery_mode": False,
-            "safe_mode": False, "state": "RUNNING", "time_zone": plan.time_zone,
-            "unit_system": dict(METRIC_UNITS if plan.metric else US_UNITS),
-            "version": HA_VERSION, "whitelist_external_dirs": dirs,
-        }  # fmt: skip
+        components = (self.components | {d.split(".")[0] for d in self.states}
+                      | {f"{e['platform']}.{e['entity_id'].split('.')[0]}"
+                         for e in self.entities.values()})  # fmt: skip
+        return core_config(location_name=plan.location_name, time_zone=plan.time_zone,
+                           country=plan.country, currency=plan.currency,
+                           latitude=plan.latitude, longitude=plan.longitude,
+                           elevation=plan.elevation, metric=plan.metric,
+                           components=components)  # fmt: skip
 
 
 def build_home(size: str, seed: int, now: float) -> GeneratedHome:

@@ -81,6 +81,10 @@ class History:
                 "last_reported": earlier}  # fmt: skip
         return [past, state]
 
+    def seed(self, state: dict[str, Any]) -> None:
+        """Start the history of an entity added to the home before it is served."""
+        self._points[state["entity_id"]] = deque(self._seed(state), maxlen=MAX_POINTS)
+
     def record(self, state: dict[str, Any], _now: float) -> None:
         points = self._points.get(state["entity_id"])
         if points is None:

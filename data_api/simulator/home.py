@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -69,14 +69,30 @@ class SimHome:
         self.schedules = data.schedules
         self.notify_targets = data.notify_targets
         self.user_id = data.user_id  # the owner; WebSocket/REST calls run as this user
-        self.time_zone = ZoneInfo(self.config["time_zone"])
+        self.time_zone: tzinfo = ZoneInfo(self.config["time_zone"])
         self.history = History(self.states)
         self.memory: dict[str, dict[str, Any]] = {}  # per-entity scratch of the service engine
         self.running_scripts: dict[str, asyncio.Future[None]] = {}
+        # What integrations keep off the state machine, by entity: a to-do list's items, a
+        # calendar's events, a weather entity's forecasts, an alarm panel's code. HA shows
+        # only their summary (a count, the next event) as state; services read and change them.
+        self.todo_items: dict[str, list[dict[str, Any]]] = {}
+        self.calendar_events: dict[str, list[dict[str, Any]]] = {}
+        self.forecasts: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        self.alarm_codes: dict[str, str] = {}
+        self.clock: float | None = None  # a pretended "now" (an evaluation's context_now)
+        # Seconds a cover or valve takes to get where it was sent (0: at once); meanwhile it
+        # reports opening/closing, and `motions` holds its arrival.
+        self.travel_seconds = 0.0
+        self.motions: dict[str, asyncio.TimerHandle] = {}
         self._listeners: list[Listener] = []
         self._state_json: dict[str, bytes] = {}
         self._entry_json: dict[str, bytes] = {}  # list-form registry entries, like HA's cache
         self._services: dict[tuple[str, str], AnyService] | None = None
+
+    def now(self) -> float:
+        """The home's current time: the pretended one when set, else the real one."""
+        return self.clock if self.clock is not None else time.time()
 
     # --- reads in wire format -----------------------------------------------------------------
 
@@ -159,6 +175,11 @@ class SimHome:
 
             self._services = {(spec.domain, spec.service): spec for spec in service_specs(self)}
         return self._services
+
+    def refresh_services(self) -> None:
+        """Recompute which services exist after entities of new domains were added before the
+        home is served (a padded evaluation home); a served home registers them instead."""
+        self._services = None
 
     def register_service(self, domain: str, service: str, description: dict[str, Any]) -> None:
         """`ServiceRegistry.async_register` (+ `async_set_service_schema`): add or replace a

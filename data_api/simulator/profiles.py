@@ -92,18 +92,26 @@ def light_color_attributes(modes: list[str], color_mode: str | None, *, brightne
     return attrs
 
 
+def light_capabilities(modes: list[str], effects: list[str] | None, *,
+                       min_kelvin: int = MIN_KELVIN, max_kelvin: int = MAX_KELVIN,
+                       ) -> dict[str, Any]:  # fmt: skip
+    """A light's capability attributes: colour temperature range, effects, colour modes."""
+    caps: dict[str, Any] = {}
+    if "color_temp" in modes:
+        caps |= {"min_color_temp_kelvin": min_kelvin, "max_color_temp_kelvin": max_kelvin,
+                 "min_mireds": kelvin_to_mired(max_kelvin) + 1,
+                 "max_mireds": kelvin_to_mired(min_kelvin)}  # fmt: skip
+    if effects:
+        caps["effect_list"] = effects
+    caps["supported_color_modes"] = modes
+    return caps
+
+
 def _light(modes: list[str], *, effects: list[str] | None = None) -> Profile:
     def build(ctx: Context) -> Built:
         rng = ctx.rng
         on = rng.random() < 0.35
-        caps: dict[str, Any] = {}
-        if "color_temp" in modes:
-            caps |= {"min_color_temp_kelvin": MIN_KELVIN, "max_color_temp_kelvin": MAX_KELVIN,
-                     "min_mireds": kelvin_to_mired(MAX_KELVIN) + 1,
-                     "max_mireds": kelvin_to_mired(MIN_KELVIN)}  # fmt: skip
-        if effects:
-            caps["effect_list"] = effects
-        caps["supported_color_modes"] = modes
+        caps = light_capabilities(modes, effects)
         mode = None
         if on:
             mode = "hs" if "hs" in modes and rng.random() < 0.3 else modes[0]

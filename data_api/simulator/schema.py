@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from .protocol import InvalidFormat
@@ -46,6 +47,13 @@ class Invalid(Exception):
 
     def as_ha_error(self) -> InvalidFormat:
         return InvalidFormat(str(self))
+
+
+class Group(str):
+    """A path step naming a vol.Exclusive/Inclusive group, which voluptuous prints as <name>."""
+
+    def __repr__(self) -> str:
+        return f"<{self}>"
 
 
 def valid_entity_id(entity_id: str) -> bool:
@@ -218,6 +226,91 @@ def id_list(value: Any) -> Any:
     return list_of(string, coerce=True)(value)
 
 
+def date_value(value: Any) -> date:
+    """cv.date: a date, or text in ISO form."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        raise Invalid("Not a parseable type")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise Invalid("Could not parse date") from None
+
+
+def datetime_value(value: Any) -> datetime:
+    """cv.datetime: a datetime, or ISO text (a naive one is read later in the home's zone)."""
+    if isinstance(value, datetime):
+        return value
+    try:
+        return datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise Invalid(f"Invalid datetime specified: {value}") from None
+
+
+_PERIOD_KEYS = ("days", "hours", "minutes", "seconds", "milliseconds")
+
+
+def time_period(value: Any) -> timedelta:
+    """cv.time_period: "HH:MM[:SS]", seconds, or {days, hours, minutes, seconds}."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, dict):
+        unknown = set(value) - set(_PERIOD_KEYS)
+        if unknown or not value:
+            raise Invalid("expected a time period dictionary")
+        return timedelta(**{key: float(amount) for key, amount in value.items()})
+    if isinstance(value, str) and ":" in value:
+        sign = -1 if value.startswith("-") else 1
+        parts = value.lstrip("+-").split(":")
+        if len(parts) not in (2, 3):
+            raise Invalid(f"offset {value} should be format 'HH:MM', 'HH:MM:SS' or 'HH:MM:SS.F'")
+        try:
+            hours, minutes = int(parts[0]), int(parts[1])
+            seconds = float(parts[2]) if len(parts) == 3 else 0.0
+        except ValueError:
+            raise Invalid(f"offset {value} should be format 'HH:MM', 'HH:MM:SS' or "
+                          "'HH:MM:SS.F'") from None  # fmt: skip
+        return sign * timedelta(hours=hours, minutes=minutes, seconds=seconds)
+    try:
+        return timedelta(seconds=float(value))
+    except (TypeError, ValueError):
+        raise Invalid(f"Expected seconds, got {value}") from None
+
+
+def at_least_one(*keys: str) -> Callable[[dict[str, Any]], None]:
+    """cv.has_at_least_one_key."""
+
+    def check(data: dict[str, Any]) -> None:
+        if not any(key in data for key in keys):
+            raise Invalid(f"must contain at least one of {', '.join(keys)}.")
+
+    return check
+
+
+def at_most_one(*keys: str) -> Callable[[dict[str, Any]], None]:
+    """cv.has_at_most_one_key."""
+
+    def check(data: dict[str, Any]) -> None:
+        if sum(key in data for key in keys) > 1:
+            raise Invalid(f"must contain at most one of {', '.join(keys)}.")
+
+    return check
+
+
+def together(*keys: str, group: str, message: str | None = None,
+             ) -> Callable[[dict[str, Any]], None]:  # fmt: skip
+    """vol.Inclusive: all keys of the group, or none of them."""
+
+    def check(data: dict[str, Any]) -> None:
+        present = sum(key in data for key in keys)
+        if 0 < present < len(keys):
+            raise Invalid(message or "some but not all values in the same group of inclusion "
+                          f"'{group}'", (Group(group),))  # fmt: skip
+
+    return check
+
+
 # --- mappings -------------------------------------------------------------------------------
 
 
@@ -264,7 +357,7 @@ class Schema:
                 if key.group in groups:
                     raise Invalid(
                         f"two or more values in the same group of exclusion '{key.group}'",
-                        (key.group,),
+                        (Group(key.group),),
                     )
                 groups[key.group] = name
             try:

@@ -16,7 +16,7 @@ import secrets
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any
 
@@ -24,6 +24,7 @@ from aiohttp import web
 
 from . import protocol as P
 from . import schema as v
+from .domains import events_between, rest_event
 from .home import SimHome, generate_home, new_context
 from .schema import valid_entity_id
 from .util import dumps, slugify
@@ -67,6 +68,8 @@ class SimulatedHA:
     - `latency`: seconds added to every WebSocket command and REST request;
       `command_latency[type]` overrides it per command type (REST keys: "rest:GET /api/states");
     - `refuse_auth`: answer every auth with `auth_invalid` (and REST with 401);
+    - `refuse_websocket`: refuse WebSocket upgrades (HTTP 503) while REST still answers, as a
+      restarting HA may for a moment;
     - `hang_commands`: command types that are counted but never answered;
     - `malformed_next`: the next frame sent (to any client) is cut into invalid JSON;
     - `await drop_connections()`: abort every WebSocket mid-stream, without a close frame;
@@ -83,6 +86,7 @@ class SimulatedHA:
         self.latency = 0.0
         self.command_latency: dict[str, float] = {}
         self.refuse_auth = False
+        self.refuse_websocket = False
         self.hang_commands: set[str] = set()
         self.malformed_next = False
         self.command_counts: Counter[str] = Counter()
@@ -115,6 +119,8 @@ class SimulatedHA:
         app.router.add_get("/api/services", self._api_services)
         app.router.add_post("/api/services/{domain}/{service}", self._api_call_service)
         app.router.add_post("/api/events/{event_type}", self._api_fire_event)
+        app.router.add_get("/api/calendars", self._api_calendars)
+        app.router.add_get("/api/calendars/{entity_id}", self._api_calendar_events)
         app.router.add_get("/api/history/period", self._api_history)
         app.router.add_get("/api/history/period/{datetime}", self._api_history)
         app.router.add_post("/api/config/script/config/{key}", self._api_save_script)
@@ -217,6 +223,8 @@ class SimulatedHA:
         return await handler(request)
 
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
+        if self.refuse_websocket:
+            raise web.HTTPServiceUnavailable()
         return await Connection(self, request).serve(request)
 
     @staticmethod
@@ -340,6 +348,26 @@ class SimulatedHA:
         except P.NotFound as err:
             return self._message(err.message, 400)  # sic: HA answers 400 here
         return self._json({"result": "ok"})
+
+    async def _api_calendars(self, request: web.Request) -> web.Response:
+        """components/calendar CalendarListView: [{name, entity_id}] by name."""
+        calendars = [{"name": state["attributes"].get("friendly_name") or entity_id,
+                      "entity_id": entity_id} for entity_id, state in self.home.states.items()
+                     if entity_id.startswith("calendar.")]  # fmt: skip
+        return self._json(sorted(calendars, key=lambda item: item["name"]))
+
+    async def _api_calendar_events(self, request: web.Request) -> web.Response:
+        """CalendarEventView: the events overlapping ?start=&end= (ISO datetimes); HA answers
+        a bare 400 for an unknown calendar or a missing or bad period."""
+        entity_id = request.match_info["entity_id"]
+        start = self._parse_time(request.query.get("start", ""))
+        end = self._parse_time(request.query.get("end", ""))
+        if not entity_id.startswith("calendar.") or entity_id not in self.home.states or \
+                start is None or end is None or start > end:  # fmt: skip
+            return web.Response(status=400)
+        events = events_between(self.home, entity_id, datetime.fromtimestamp(start, UTC),
+                                datetime.fromtimestamp(end, UTC))  # fmt: skip
+        return self._json([rest_event(event, self.home) for event in events])
 
     async def _api_history(self, request: web.Request) -> web.Response:
         """GET /api/history/period[/<start>]?filter_entity_id=a,b&end_time=&minimal_response

@@ -11,13 +11,14 @@ names and descriptions is the simulator's own.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from . import schema as v
 
 Response = Literal["none", "optional", "only"]
+Check = Callable[[dict[str, Any]], None]
 
 TARGET_KEYS = ("entity_id", "device_id", "area_id", "floor_id", "label_id")
 _TARGET_SCHEMA_KEYS = (
@@ -79,6 +80,9 @@ class ServiceSpec:
     response: Response = "none"
     extra: bool = False  # voluptuous ALLOW_EXTRA
     target_domains: tuple[str, ...] | None = None  # target filter when not the own domain
+    # Cross-field rules of the schema's vol.All, before (`pre`) and after (`post`) the fields.
+    pre: tuple[Check, ...] = ()
+    post: tuple[Check, ...] = ()
     schema: v.Schema = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -101,9 +105,13 @@ class ServiceSpec:
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         """Return the validated data or raise `schema.Invalid`."""
+        for check in self.pre:
+            check(data)
         result = self.schema(data)
         if self.target and not any(key in result for key in TARGET_KEYS):
             raise v.Invalid(f"must contain at least one of {', '.join(TARGET_KEYS)}.")
+        for check in self.post:
+            check(result)
         return result
 
     def describe(self) -> dict[str, Any]:
@@ -227,6 +235,15 @@ LIGHT_ON_FIELDS: tuple[Field | Section, ...] = (
 )  # fmt: skip
 
 CLIMATE_HVAC_MODES = ("off", "auto", "cool", "dry", "fan_only", "heat_cool", "heat")
+
+
+def HVAC_MODE(value: Any) -> str:  # noqa: N802 - named like the HVACMode it coerces to
+    """vol.Coerce(HVACMode)."""
+    if value not in CLIMATE_HVAC_MODES:
+        raise v.Invalid("expected HVACMode")
+    return str(value)
+
+
 _TEMP = _num(0, 250, step=0.1, mode="box")
 _ID = v.string
 
@@ -235,6 +252,7 @@ COVER_OPEN, COVER_CLOSE, COVER_SET_POSITION, COVER_STOP = 1, 2, 4, 8
 COVER_OPEN_TILT, COVER_CLOSE_TILT, COVER_STOP_TILT, COVER_SET_TILT = 16, 32, 64, 128
 CLIMATE_TARGET_TEMP, CLIMATE_TARGET_RANGE, CLIMATE_TARGET_HUMIDITY = 1, 2, 4
 CLIMATE_FAN_MODE, CLIMATE_PRESET, CLIMATE_SWING, CLIMATE_OFF, CLIMATE_ON = 8, 16, 32, 128, 256
+CLIMATE_SWING_HORIZONTAL = 512
 MP_PAUSE, MP_SEEK, MP_VOLUME_SET, MP_VOLUME_MUTE, MP_PREVIOUS, MP_NEXT = 1, 2, 4, 8, 16, 32
 MP_ON, MP_OFF, MP_PLAY_MEDIA, MP_VOLUME_STEP, MP_SOURCE, MP_STOP = 128, 256, 512, 1024, 2048, 4096
 MP_PLAY, MP_SHUFFLE, MP_SOUND_MODE, MP_REPEAT, MP_GROUPING = 16384, 32768, 65536, 262144, 524288
@@ -242,7 +260,13 @@ FAN_SPEED, FAN_OSCILLATE, FAN_DIRECTION, FAN_PRESET, FAN_OFF, FAN_ON = 1, 2, 4, 
 LOCK_OPEN = 1
 LIGHT_EFFECT, LIGHT_FLASH, LIGHT_TRANSITION = 4, 8, 32
 VACUUM_PAUSE, VACUUM_STOP, VACUUM_RETURN, VACUUM_FAN_SPEED, VACUUM_LOCATE = 4, 8, 16, 32, 512
+VACUUM_BATTERY, VACUUM_SEND_COMMAND, VACUUM_CLEAN_SPOT = 64, 256, 1024
 VACUUM_STATE, VACUUM_START = 4096, 8192
+VALVE_OPEN, VALVE_CLOSE, VALVE_SET_POSITION, VALVE_STOP = 1, 2, 4, 8
+TODO_CREATE, TODO_DELETE, TODO_UPDATE, TODO_MOVE = 1, 2, 4, 8
+TODO_DUE_DATE, TODO_DUE_DATETIME, TODO_DESCRIPTION = 16, 32, 64
+CALENDAR_CREATE, CALENDAR_DELETE, CALENDAR_UPDATE = 1, 2, 4
+ALARM_HOME, ALARM_AWAY, ALARM_NIGHT, ALARM_TRIGGER, ALARM_BYPASS, ALARM_VACATION = 1, 2, 4, 8, 16, 32
 WEATHER_DAILY, WEATHER_HOURLY, WEATHER_TWICE_DAILY = 1, 2, 4
 UPDATE_INSTALL, UPDATE_SPECIFIC_VERSION, UPDATE_PROGRESS, UPDATE_BACKUP = 1, 2, 4, 8
 
@@ -294,6 +318,94 @@ def _input_select_nav() -> tuple[ServiceSpec, ...]:
     )  # fmt: skip
 
 
+TODO_STATUSES = ("needs_action", "completed")
+
+
+def _non_empty(value: Any) -> str:
+    """vol.All(cv.string, vol.Length(min=1))."""
+    text = v.string(value)
+    if not text:
+        raise v.Invalid("length of value must be at least 1")
+    return text
+
+
+def _or_none(validator: v.Validator) -> v.Validator:
+    """vol.Any(validator, None): clearing a field is allowed."""
+    return lambda value: None if value is None else validator(value)
+
+
+def _dict_or_list(value: Any) -> Any:
+    """vol.Any(dict, cv.ensure_list)."""
+    return value if isinstance(value, (dict, list)) else [value]
+
+
+_TODO_ITEM_FIELDS = (
+    Field("due_date", _or_none(v.date_value), {"date": None}, "Due date",
+          "The day the item is due.", example="2023-11-17"),
+    Field("due_datetime", _or_none(v.datetime_value), {"datetime": None}, "Due date and time",
+          "The moment the item is due.", example="2023-11-17 13:30:00"),
+    Field("description", _or_none(v.string), TEXT, "Description", "Details of the item.",
+          example="A more complete description of the to-do item than that provided by the "
+                  "summary."),
+)  # fmt: skip
+
+
+def _event_in(value: Any) -> dict[str, int]:
+    """calendar.create_event `in`: {days: n} or {weeks: n}."""
+    data = v.dictionary(value)
+    unknown = set(data) - {"days", "weeks"}
+    if unknown:
+        raise v.Invalid("extra keys not allowed", (sorted(unknown)[0],))
+    if len(data) > 1:
+        raise v.Invalid("two or more values in the same group of exclusion 'event_types'",
+                        (v.Group("event_types"),))  # fmt: skip
+    return {key: v.number(0, integer=True)(amount) for key, amount in data.items()}
+
+
+def _min_duration(start: str, end: str) -> Check:
+    """Events created in HA last at least a second."""
+
+    def check(data: dict[str, Any]) -> None:
+        if start in data and end in data and not data[end] > data[start]:
+            raise v.Invalid("Expected minimum event duration of 0:00:01 "
+                            f"({data[start]}, {data[end]})")  # fmt: skip
+
+    return check
+
+
+def _positive_period(data: dict[str, Any]) -> None:
+    """calendar.get_events: a positive duration, or an end after the start."""
+    duration = data.get("duration")
+    if duration is not None:
+        if duration.total_seconds() <= 0:
+            raise v.Invalid(f"Expected positive duration ({duration})")
+        return
+    start, end = data.get("start_date_time"), data.get("end_date_time")
+    if start is not None and end is not None and start >= end:
+        raise v.Invalid(f"Expected end time to be after start time ({start}, {end})")
+
+
+def _alarm_services() -> tuple[ServiceSpec, ...]:
+    """alarm_control_panel: every service takes an optional code; disarm needs no feature."""
+    code = (Field("code", v.string, TEXT, "Code", "Code to arm or disarm the alarm.",
+                  example="1234"),)  # fmt: skip
+    return tuple(
+        ServiceSpec("alarm_control_panel", service, name, description, code,
+                    features=(feature,) if feature else None)
+        for service, name, description, feature in (
+            ("alarm_disarm", "Disarm", "Disarms the alarm.", 0),
+            ("alarm_arm_home", "Arm home", "Arms the alarm in home mode.", ALARM_HOME),
+            ("alarm_arm_away", "Arm away", "Arms the alarm in away mode.", ALARM_AWAY),
+            ("alarm_arm_night", "Arm night", "Arms the alarm in night mode.", ALARM_NIGHT),
+            ("alarm_arm_vacation", "Arm vacation", "Arms the alarm in vacation mode.",
+             ALARM_VACATION),
+            ("alarm_arm_custom_bypass", "Arm with custom bypass",
+             "Arms the alarm while bypassing some zones.", ALARM_BYPASS),
+            ("alarm_trigger", "Trigger", "Triggers the alarm.", ALARM_TRIGGER),
+        )
+    )
+
+
 CATALOGUE: tuple[ServiceSpec, ...] = (
     # --- homeassistant (core) --------------------------------------------------------------
     ServiceSpec("homeassistant", "turn_on", "Generic turn on",
@@ -333,7 +445,8 @@ CATALOGUE: tuple[ServiceSpec, ...] = (
         Field("preset_mode", v.string, TEXT, "Preset mode", "Preset mode.", example="auto",
               filter=_features(FAN_PRESET)),), features=(FAN_ON,)),
     ServiceSpec("fan", "turn_off", "Turn off", "Turns a fan off.", features=(FAN_OFF,)),
-    ServiceSpec("fan", "toggle", "Toggle", "Toggles a fan on or off."),
+    ServiceSpec("fan", "toggle", "Toggle", "Toggles a fan on or off.",
+                features=(FAN_OFF, FAN_ON)),
     ServiceSpec("fan", "set_percentage", "Set speed", "Sets the speed of a fan.", (
         Field("percentage", v.number(0, 100, integer=True), _num(0, 100, unit="%"), "Percentage",
               "Fan speed.", required=True),), features=(FAN_SPEED,)),
@@ -347,12 +460,11 @@ CATALOGUE: tuple[ServiceSpec, ...] = (
         Field("oscillating", v.boolean, BOOLEAN, "Oscillating", "Oscillate or not.",
               required=True),), features=(FAN_OSCILLATE,)),
     ServiceSpec("fan", "set_direction", "Set direction", "Sets the rotation direction.", (
-        Field("direction", v.one_of(["forward", "reverse"]),
-              _select(["forward", "reverse"], "direction"), "Direction", "Rotation direction.",
-              required=True),), features=(FAN_DIRECTION,)),
+        Field("direction", v.string, _select(["forward", "reverse"], "direction"), "Direction",
+              "Rotation direction."),), features=(FAN_DIRECTION,)),
     ServiceSpec("fan", "set_preset_mode", "Set preset mode", "Sets a preset mode.", (
         Field("preset_mode", v.string, TEXT, "Preset mode", "Preset mode.", required=True,
-              example="auto"),), features=(FAN_PRESET,)),
+              example="auto"),), features=(FAN_SPEED, FAN_PRESET)),
     ServiceSpec("climate", "turn_on", "Turn on", "Turns climate device on.",
                 features=(CLIMATE_ON,)),
     ServiceSpec("climate", "turn_off", "Turn off", "Turns climate device off.",
@@ -367,20 +479,30 @@ CATALOGUE: tuple[ServiceSpec, ...] = (
               "Upper setpoint of a range.", filter=_features(CLIMATE_TARGET_RANGE), advanced=True),
         Field("target_temp_low", v.number(), _TEMP, "Lower target temperature",
               "Lower setpoint of a range.", filter=_features(CLIMATE_TARGET_RANGE), advanced=True),
-        Field("hvac_mode", v.one_of(CLIMATE_HVAC_MODES), _select(CLIMATE_HVAC_MODES, "hvac_mode"),
-              "HVAC mode", "Operation mode to switch to as well."),
-    ), features=(CLIMATE_TARGET_TEMP, CLIMATE_TARGET_RANGE)),
+        Field("hvac_mode", HVAC_MODE, _select(CLIMATE_HVAC_MODES, "hvac_mode"), "HVAC mode",
+              "Operation mode to switch to as well."),
+    ), features=(CLIMATE_TARGET_TEMP, CLIMATE_TARGET_RANGE),
+        pre=(v.at_least_one("temperature", "target_temp_high", "target_temp_low"),),
+        post=(v.together("target_temp_high", "target_temp_low", group="temperature"),)),
     ServiceSpec("climate", "set_hvac_mode", "Set HVAC mode", "Sets the operation mode.", (
-        Field("hvac_mode", v.one_of(CLIMATE_HVAC_MODES), _select(CLIMATE_HVAC_MODES, "hvac_mode"),
-              "HVAC mode", "Operation mode."),)),
+        Field("hvac_mode", HVAC_MODE, _select(CLIMATE_HVAC_MODES, "hvac_mode"), "HVAC mode",
+              "Operation mode.", required=True),)),
     ServiceSpec("climate", "set_preset_mode", "Set preset mode", "Sets a preset mode.", (
         Field("preset_mode", v.string, TEXT, "Preset mode", "Preset mode.", required=True,
               example="away"),), features=(CLIMATE_PRESET,)),
     ServiceSpec("climate", "set_fan_mode", "Set fan mode", "Sets the fan mode.", (
         Field("fan_mode", v.string, TEXT, "Fan mode", "Fan mode.", required=True,
               example="low"),), features=(CLIMATE_FAN_MODE,)),
+    ServiceSpec("climate", "set_swing_mode", "Set swing mode", "Sets the swing mode.", (
+        Field("swing_mode", v.string, TEXT, "Swing mode", "Swing mode.", required=True,
+              example="on"),), features=(CLIMATE_SWING,)),
+    ServiceSpec("climate", "set_swing_horizontal_mode", "Set horizontal swing mode",
+                "Sets the horizontal swing mode.", (
+        Field("swing_horizontal_mode", v.string, TEXT, "Horizontal swing mode",
+              "Horizontal swing mode.", required=True, example="on"),),
+                features=(CLIMATE_SWING_HORIZONTAL,)),
     ServiceSpec("climate", "set_humidity", "Set target humidity", "Sets the humidity setpoint.", (
-        Field("humidity", v.number(0, 100, integer=True), _num(30, 99, unit="%"), "Humidity",
+        Field("humidity", v.number(integer=True), _num(30, 99, unit="%"), "Humidity",
               "Target humidity.", required=True),), features=(CLIMATE_TARGET_HUMIDITY,)),
     ServiceSpec("cover", "open_cover", "Open", "Opens a cover.", features=(COVER_OPEN,)),
     ServiceSpec("cover", "close_cover", "Close", "Closes a cover.", features=(COVER_CLOSE,)),
@@ -471,6 +593,85 @@ CATALOGUE: tuple[ServiceSpec, ...] = (
     ServiceSpec("vacuum", "set_fan_speed", "Set fan speed", "Sets the suction power.", (
         Field("fan_speed", v.string, TEXT, "Fan speed", "Suction level.", required=True,
               example="quiet"),), features=(VACUUM_FAN_SPEED,)),
+    ServiceSpec("vacuum", "clean_spot", "Clean spot", "Cleans the area around the vacuum.",
+                features=(VACUUM_CLEAN_SPOT,)),
+    ServiceSpec("vacuum", "send_command", "Send command", "Sends a raw command to the vacuum.", (
+        Field("command", v.string, TEXT, "Command", "Command to send.", required=True,
+              example="set_dnd_timer"),
+        Field("params", _dict_or_list, {"object": None}, "Parameters", "Command parameters.",
+              example='{ "key": "value" }'),), features=(VACUUM_SEND_COMMAND,)),
+    # --- valve, alarm control panel, to-do lists, calendars ----------------------------------
+    ServiceSpec("valve", "open_valve", "Open", "Opens a valve.", features=(VALVE_OPEN,)),
+    ServiceSpec("valve", "close_valve", "Close", "Closes a valve.", features=(VALVE_CLOSE,)),
+    ServiceSpec("valve", "set_valve_position", "Set position", "Moves a valve to a position.", (
+        Field("position", v.number(0, 100, integer=True), _num(0, 100, unit="%"), "Position",
+              "Target position, 0 closed and 100 open.", required=True),),
+                features=(VALVE_SET_POSITION,)),
+    ServiceSpec("valve", "stop_valve", "Stop", "Stops a moving valve.", features=(VALVE_STOP,)),
+    ServiceSpec("valve", "toggle", "Toggle", "Opens a closed valve or closes an open one.",
+                features=(VALVE_OPEN | VALVE_CLOSE,)),
+    *_alarm_services(),
+    ServiceSpec("todo", "add_item", "Add item", "Adds an item to a to-do list.", (
+        Field("item", _non_empty, TEXT, "Item name", "Name of the item.", required=True,
+              example="Submit income tax return"),
+        *_TODO_ITEM_FIELDS), features=(TODO_CREATE,),
+                post=(v.at_most_one("due_date", "due_datetime"),)),
+    ServiceSpec("todo", "update_item", "Update item", "Renames an item or changes its status.", (
+        Field("item", _non_empty, TEXT, "Item name", "Name or id of the item.", required=True,
+              example="Submit income tax return"),
+        Field("rename", _non_empty, TEXT, "Rename item", "The new name.", example="Something"),
+        Field("status", v.one_of(TODO_STATUSES), _select(TODO_STATUSES, "status"), "Set status",
+              "needs_action or completed.", example="needs_action"),
+        *_TODO_ITEM_FIELDS), features=(TODO_UPDATE,),
+                post=(v.at_most_one("due_date", "due_datetime"),
+                      v.at_least_one("rename", "status", "due_date", "due_datetime",
+                                     "description"))),
+    ServiceSpec("todo", "remove_item", "Remove item", "Removes items from a to-do list.", (
+        Field("item", v.list_of(v.string, coerce=True), TEXT, "Item name",
+              "Names or ids of the items.", required=True),), features=(TODO_DELETE,)),
+    ServiceSpec("todo", "get_items", "Get items", "Returns the items of to-do lists.", (
+        Field("status", v.list_of(v.one_of(TODO_STATUSES), coerce=True),
+              {"select": {"options": list(TODO_STATUSES), "translation_key": "status",
+                          "multiple": True}}, "Status",
+              "Only items with these statuses.", example="needs_action"),), response="only"),
+    ServiceSpec("todo", "remove_completed_items", "Remove completed items",
+                "Removes every completed item.", features=(TODO_DELETE,)),
+    ServiceSpec("calendar", "create_event", "Create event", "Adds a new calendar event.", (
+        Field("summary", v.string, TEXT, "Summary", "Title of the event.", required=True,
+              example="Department Party"),
+        Field("description", v.string, TEXT, "Description", "Details of the event.",
+              example="Meeting to provide technical review for 'Phoenix' design."),
+        Field("start_date_time", v.datetime_value, {"datetime": None}, "Start time",
+              "When a timed event starts.", example="2022-03-22 20:00:00"),
+        Field("end_date_time", v.datetime_value, {"datetime": None}, "End time",
+              "When a timed event ends (exclusive).", example="2022-03-22 22:00:00"),
+        Field("start_date", v.date_value, {"date": None}, "Start date",
+              "The first day of an all-day event.", example="2022-03-22"),
+        Field("end_date", v.date_value, {"date": None}, "End date",
+              "The day after the last day of an all-day event.", example="2022-03-23"),
+        Field("in", _event_in, {"object": None}, "In", "Days or weeks from now.",
+              example='{"days": 2} or {"weeks": 2}'),
+        Field("location", v.string, TEXT, "Location", "Where the event takes place.",
+              example="Conference Room - F123, Bldg. 002"),), features=(CALENDAR_CREATE,),
+                pre=(v.at_least_one("start_date", "start_date_time", "in"),
+                     v.at_most_one("start_date", "start_date_time", "in")),
+                post=(v.together("start_date", "end_date", group="dates",
+                                 message="Start and end dates must both be specified"),
+                      v.together("start_date_time", "end_date_time", group="datetimes",
+                                 message="Start and end datetimes must both be specified"),
+                      _min_duration("start_date", "end_date"),
+                      _min_duration("start_date_time", "end_date_time"))),
+    ServiceSpec("calendar", "get_events", "Get events", "Returns the events in a period.", (
+        Field("start_date_time", v.datetime_value, {"datetime": None}, "Start time",
+              "Start of the period; now if omitted.", example="2022-03-22 20:00:00"),
+        Field("end_date_time", v.datetime_value, {"datetime": None}, "End time",
+              "End of the period (exclusive).", example="2022-03-22 22:00:00"),
+        Field("duration", v.time_period, {"duration": None}, "Duration",
+              "Length of the period from the start.", example='{"hours": 24}'),),
+                response="only",
+                pre=(v.at_least_one("end_date_time", "duration"),
+                     v.at_most_one("end_date_time", "duration")),
+                post=(_positive_period,)),
     ServiceSpec("weather", "get_forecasts", "Get forecasts", "Returns the weather forecast.", (
         Field("type", v.one_of(["daily", "hourly", "twice_daily"]),
               _select(["daily", "hourly", "twice_daily"], "forecast_type"), "Forecast type",

@@ -28,6 +28,7 @@ from aiohttp import WSMsgType, web
 
 from . import protocol as P
 from . import schema as v
+from .domains import api_item
 from .home import SimHome, new_context
 from .util import dumps
 
@@ -634,6 +635,16 @@ def _entity_get_entries(conn: Connection, msg: dict[str, Any]) -> None:
                                  for entity_id in msg["entity_ids"]})  # fmt: skip
 
 
+@command("todo/item/list", v.required("entity_id", v.entity_id))
+def _todo_items(conn: Connection, msg: dict[str, Any]) -> None:
+    """components/todo: a to-do list's items (the state only counts the open ones)."""
+    entity_id = msg["entity_id"]
+    if not entity_id.startswith("todo.") or entity_id not in conn.home.states:
+        raise P.NotFound("Entity not found")
+    items = conn.home.todo_items.get(entity_id, [])
+    conn.send_result(msg["id"], {"items": [api_item(item) for item in items]})
+
+
 def _user_only(value: Any) -> Any:
     if value not in (None, "user"):
         raise v.Invalid("value must be one of ['user']")
@@ -712,3 +723,34 @@ def _expose(conn: Connection, msg: dict[str, Any]) -> None:
          v.required("assistant", v.one_of(_ASSISTANTS)))  # fmt: skip
 def _expose_new_get(conn: Connection, msg: dict[str, Any]) -> None:
     conn.send_result(msg["id"], {"expose_new": msg["assistant"] == "conversation"})
+
+
+# --- script and automation configurations (what the frontend's editors read) ---------------------
+
+
+@command("script/config", v.required("entity_id", v.strict_string))
+def _script_config(conn: Connection, msg: dict[str, Any]) -> None:
+    """A script's raw config as scripts.yaml holds it (components/script `websocket_config`)."""
+    script = conn.home.scripts.get(msg["entity_id"])
+    if script is None or msg["entity_id"] not in conn.home.states:
+        raise P.NotFound("Entity not found")
+    config: dict[str, Any] = {"alias": script["name"], "sequence": script["sequence"]}
+    for key in ("description", "icon", "mode"):
+        if script.get(key):
+            config[key] = script[key]
+    if script["fields"]:
+        config["fields"] = script["fields"]
+    conn.send_result(msg["id"], {"config": config})
+
+
+@command("automation/config", v.required("entity_id", v.strict_string))
+def _automation_config(conn: Connection, msg: dict[str, Any]) -> None:
+    """An automation's config. The generated automations carry no steps of their own: their
+    config is their id and alias, with nothing to run (what the simulator does when triggered)."""
+    state = conn.home.states.get(msg["entity_id"])
+    if state is None or not msg["entity_id"].startswith("automation."):
+        raise P.NotFound("Entity not found")
+    attributes = state["attributes"]
+    config = {"id": attributes.get("id"), "alias": attributes.get("friendly_name"), "description": "",
+              "triggers": [], "conditions": [], "actions": [], "mode": attributes.get("mode", "single")}  # fmt: skip
+    conn.send_result(msg["id"], {"config": config})

@@ -15,10 +15,12 @@ write blocked by another transaction's lock fails with a clear error instead of 
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
@@ -127,3 +129,27 @@ def _sqlite_engine(
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
+
+
+async def ping(engine: AsyncEngine) -> float:
+    """Seconds a `SELECT 1` takes, connection checkout included; `OSError` if the database
+    could not take a write now (a read alone would not notice: an SQLite file deleted under
+    open connections still answers reads, and a read-only one reads fine)."""
+    started = time.perf_counter()
+    url = engine.url
+    if url.get_backend_name() == "sqlite" and not sqlite_is_memory(url):
+        path = Path(url.database or "").expanduser()
+        if not path.exists():
+            raise OSError(f"the database file {path} is gone")
+        folder = path.parent
+        if not os.access(path, os.W_OK) or not os.access(folder, os.W_OK):
+            raise OSError(f"the database file {path} (or its folder, which holds its journal) is read-only")
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            raise OSError(f"the database file {path} is on a read-only file system")
+    async with engine.connect() as conn:
+        if url.get_backend_name() == "postgresql":
+            if (await conn.execute(text("SHOW transaction_read_only"))).scalar() == "on":
+                raise OSError("the database is read-only (a standby, or default_transaction_read_only)")
+        else:
+            await conn.execute(text("SELECT 1"))
+    return time.perf_counter() - started

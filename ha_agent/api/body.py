@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
 MAX_BODY_BYTES = 64 * 1024  # a 4,000-character message in JSON, with room for escapes
+MAX_DEPTH = 32  # no request of ours nests deeper; the parser's own limit would be a RecursionError
 _M = TypeVar("_M", bound=BaseModel)
 
 
@@ -32,6 +33,10 @@ async def read_model(request: Request, model: type[_M], example: str) -> _M:
     except json.JSONDecodeError as exc:
         reason = "it is empty" if not raw.strip() else f"{exc.msg} at character {exc.pos}"
         raise HTTPException(400, f"the request body is not valid JSON ({reason}); send {example}") from None
+    except RecursionError:
+        raise HTTPException(400, f"the request body nests deeper than {MAX_DEPTH} levels; send {example}") from None
+    if _depth(data) > MAX_DEPTH:
+        raise HTTPException(400, f"the request body nests deeper than {MAX_DEPTH} levels; send {example}")
     if not isinstance(data, dict):
         raise HTTPException(400, f"the request body must be a JSON object such as {example}")
     try:
@@ -39,3 +44,16 @@ async def read_model(request: Request, model: type[_M], example: str) -> _M:
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
         raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in errors]) from None
+
+
+def _depth(value: object) -> int:
+    """How deep a parsed JSON value nests, without recursion (iteratively, with a stack)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            if deepest > MAX_DEPTH:
+                return deepest
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest

@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx
 
+from data_api.logs import display_url
+
 from ha_agent.llm.sse import iter_sse
 
 # A turn may take the model several rounds and retries: wait for it rather than give up early.
@@ -82,7 +84,7 @@ class AgentClient:
                 yield response
         except httpx.TransportError as exc:
             raise AgentError(
-                f"cannot reach the agent at {self.url} ({type(exc).__name__}): "
+                f"cannot reach the agent at {display_url(self.url)} ({type(exc).__name__}): "
                 "is `ha-agent serve` running, and AGENT_URL (or --url) right?"
             ) from None
 

@@ -30,14 +30,14 @@ if TYPE_CHECKING:
     from ha_agent.service import AgentService
 
 
-def _status(service: AgentService) -> str:
-    return "degraded" if service.home.stale else "ok"
-
-
-def _health(service: AgentService) -> dict[str, Any]:
-    health: dict[str, Any] = {"status": _status(service), "role": service.role, "stale": service.home.stale}
+async def _health(service: AgentService) -> dict[str, Any]:
+    """Live, and whether the home lags and the database could store a turn."""
+    database = await service.database_state()
+    status = "degraded" if service.home.stale or not database["ok"] else "ok"
+    health: dict[str, Any] = {"status": status, "role": service.role, "stale": service.home.stale}
     if service.mirror is not None:
         health["connected"] = service.mirror.connected
+    health["database"] = database
     return health
 
 
@@ -54,7 +54,7 @@ def health_router(service: AgentService, stats: RequestStats, bodies: BodyCache 
         openapi_extra={"security": []},
     )
     async def health() -> JSONResponse:
-        return JSONResponse(_health(service))
+        return JSONResponse(await _health(service))
 
     @router.get(
         "/health/detailed",
@@ -68,10 +68,9 @@ def health_router(service: AgentService, stats: RequestStats, bodies: BodyCache 
     )
     async def health_detailed() -> JSONResponse:
         detail: dict[str, Any] = {
-            **_health(service),
+            **await _health(service),
             "uptime_seconds": uptime_seconds(stats),
             "home": service.home_state(),
-            "database": await service.database_state(),
             "llm": {"model": service.llm.model},
             "turns": {**service.stats.as_dict(), "running": service.running_turns},
             "endpoints": stats.as_dict(),

@@ -30,7 +30,8 @@ class ChatRequest(BaseModel):
     conversation_id: str | None = CONVERSATION_ID
     stream: bool = Field(False, description="Answer as server-sent events (text, tool_call, done, error)")
     area: str | None = Field(
-        None, min_length=1, max_length=100, description="Area id where the person speaks (a voice satellite's)"
+        None, min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$",
+        description="Area id where the person speaks (a voice satellite's)",
     )
     language: str | None = Field(
         None, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]+)*$", max_length=16, description="The person's language, e.g. en"
@@ -70,13 +71,25 @@ class TimingsOut(BaseModel):
     total_ms: float
 
 
+class ConfirmationOut(BaseModel):
+    question: str = Field(description="The question the reply starts with, written by ha-agent, not the model")
+    actions: list[str] = Field(description="Each action that runs if the next message is a yes, in plain words")
+    expires_at: datetime = Field(description="After this, a yes runs nothing")
+
+
 class ChatResponse(BaseModel):
     conversation_id: str
     reply: str
     tool_calls: list[ToolCallOut]
     usage: UsageOut
     timings: TimingsOut
-    path: str = Field(description="How the turn was answered: llm, or confirmation (a pending action)")
+    path: str = Field(
+        description="How the turn was answered: llm (the model), local (the intent engine), or confirmation "
+        "(the answer to a question awaiting a yes)"
+    )
+    confirmation: ConfirmationOut | None = Field(
+        None, description="Set when the turn left actions awaiting the person's yes (say yes or no next)"
+    )
 
 
 def _event(name: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -172,10 +185,13 @@ class AuditOut(BaseModel):
 
 
 class HealthOut(BaseModel):
-    status: Literal["ok", "degraded"] = Field(description="degraded: the home may lag behind Home Assistant")
+    status: Literal["ok", "degraded"] = Field(
+        description="degraded: the home may lag behind Home Assistant, or the database fails"
+    )
     role: Literal["all", "agent"] = Field(description="all: the mirror runs in this process; agent: a data-api is")
     stale: bool
     connected: bool | None = Field(None, description="Whether the mirror is connected to Home Assistant (role all)")
+    database: dict[str, Any] = Field(description="ok, latency_ms, error: whether the database could store a turn")
 
 
 class HealthDetailedOut(HealthOut):
@@ -183,7 +199,6 @@ class HealthDetailedOut(HealthOut):
 
     uptime_seconds: float
     home: dict[str, Any]
-    database: dict[str, Any]
     llm: dict[str, Any]
     turns: dict[str, Any]
     endpoints: dict[str, Any] = Field(description="Per endpoint: requests, statuses and timings")

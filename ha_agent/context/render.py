@@ -11,6 +11,7 @@ Rules that keep it cheap and clear:
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -18,8 +19,27 @@ from typing import Any
 from data_api.ha import Area, Entity, Floor, HAConfig, Service
 
 _SLUG = re.compile(r"[^a-z0-9]+")
+_BREAKS = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")
+_PLAIN_NAME = re.compile(r"[\w .,:;'’()&/+@!?-]{1,100}")
 # Domains whose state says nothing useful (a scene's state is when it last ran).
 STATELESS = frozenset({"scene", "script", "input_button"})
+
+
+def quoted(text: str) -> str:
+    """A value from the home as a JSON string: whatever a name holds (quotes, line breaks, `##`),
+    it stays one value on its line and cannot open a section of its own."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def one_line(text: str) -> str:
+    """A value from the home where quotes would be noise (an id, a unit): on one line."""
+    return _BREAKS.sub(" ", str(text)).strip()
+
+
+def heading(name: str) -> str:
+    """A name as a heading's text: as it is when it reads like a name, quoted when it holds
+    what could pass for markup (`#`, quotes, line breaks)."""
+    return name if _PLAIN_NAME.fullmatch(name) else quoted(name)
 
 
 def slug(text: str) -> str:
@@ -37,8 +57,7 @@ def catalog_line(entity: Entity) -> str:
     listed = names(entity)
     if not listed:
         return entity.entity_id
-    quoted = ", ".join(f'"{n}"' for n in listed)
-    return f"{entity.entity_id} [{quoted}]"
+    return f"{entity.entity_id} [{_quoted(listed)}]"
 
 
 def state_text(entity: Entity) -> str:
@@ -75,10 +94,10 @@ def render_home(config: HAConfig) -> str:
     unit_text = ", ".join(
         str(units[k]) for k in ("temperature", "length", "volume", "mass") if units.get(k)
     )
-    parts = [config.location_name, f"time zone {config.time_zone}"]
+    parts = [quoted(config.location_name), f"time zone {one_line(config.time_zone)}"]
     if unit_text:
-        parts.append(f"units {unit_text}")
-    parts.append(f"language {config.language}")
+        parts.append(f"units {one_line(unit_text)}")
+    parts.append(f"language {one_line(config.language)}")
     return "## Home\n" + "; ".join(parts)
 
 
@@ -118,8 +137,8 @@ def _area(area: Area) -> str:
     return f"{area.area_id}: {_quoted([area.name, *area.aliases])}"
 
 
-def _quoted(values: Iterable[str]) -> str:
-    return ", ".join(f'"{v}"' for v in values)
+def _quoted(values: Iterable[Any]) -> str:
+    return ", ".join(quoted(str(v)) for v in values)
 
 
 def entity_line(entity: Entity, *, with_state: bool = True) -> str:
@@ -137,7 +156,7 @@ def render_entities(entities: Sequence[Entity], areas: Mapping[str, Area]) -> st
     """
     lines = ["## Entities by area (entity_id [names] = state)"]
     for area_id, members in _by_area(entities):
-        lines.append(f"### {areas[area_id].name if area_id in areas else 'No area'}")
+        lines.append(f"### {heading(areas[area_id].name) if area_id in areas else 'No area'}")
         lines += [entity_line(e, with_state=e.domain not in STATELESS) for e in members]
     return "\n".join(lines)
 
@@ -167,8 +186,8 @@ def render_services(services: Sequence[Service], domains: set[str]) -> str:
     for service in services:
         if service.domain not in domains:
             continue
-        fields = ", ".join(f.name + ("*" if f.required else "") for f in service.fields)
-        lines.append(f"{service.key}({fields})")
+        fields = ", ".join(one_line(f.name) + ("*" if f.required else "") for f in service.fields)
+        lines.append(f"{one_line(service.key)}({fields})")
     return "\n".join(lines)
 
 
@@ -180,7 +199,7 @@ def render_scripts(scripts: Sequence[Any]) -> str:
     """Scripts with the fields they take: `script.announce(message*, volume) ["Announce"]`."""
     lines = ["## Scripts (fields, * = required)"]
     for script in scripts:
-        fields = ", ".join(f.name + ("*" if f.required else "") for f in script.fields)
+        fields = ", ".join(one_line(f.name) + ("*" if f.required else "") for f in script.fields)
         listed = names(script.entity)
         suffix = f" [{_quoted(listed)}]" if listed else ""
         lines.append(f"{script.entity.entity_id}({fields}){suffix}")

@@ -29,10 +29,14 @@ _REFUSED = "refused: "
 
 
 def respond(match: IntentMatch, outcomes: Sequence[ToolOutcome]) -> str:
+    """What was done and what was found; a step awaiting confirmation is left to the question
+    the agent puts first (written by the toolbox from the recorded calls)."""
     by_id = {outcome.id: outcome for outcome in outcomes}
     parts = []
     for step in match.steps:
         outcome = by_id.get(step.call.id)
+        if outcome is not None and outcome.needs_confirmation:
+            continue
         if outcome is None:
             parts.append(f"I could not {step.verb} {step.names}{step.to}.")
         elif match.question is not None and step.call.name == "get_state":
@@ -44,11 +48,10 @@ def respond(match: IntentMatch, outcomes: Sequence[ToolOutcome]) -> str:
 
 # --- actions --------------------------------------------------------------------------------------
 def action_reply(step: Step, outcome: ToolOutcome) -> str:
-    if outcome.needs_confirmation:
-        pronoun = "them" if " and " in step.names else "it"
-        return f"{step.names} needs your confirmation: say yes to {step.verb} {pronoun}{step.to}."
     if outcome.error is not None:
         return f"I could not {step.verb} {step.names}{step.to}: {simple_error(outcome.error)}."
+    if isinstance(outcome.result, dict) and outcome.result.get("confirmed") is False:
+        return f"I sent that to {step.names}, but its new state is not confirmed yet: Home Assistant is reconnecting."
     rows = _rows(outcome.result)
     if step.report and rows and len(rows) <= _STATES_IN_FULL:
         return "Done: " + "; ".join(f"{row['name']} is now {describe(row, step.detail)}" for row in rows) + "."

@@ -39,6 +39,8 @@ from .sse import iter_sse_data
 from .transport import AiohttpTransport
 from .types import Completion, StreamEvent, TextDelta
 
+from data_api.logs import display_url
+
 if TYPE_CHECKING:
     from data_api.settings import Settings
 
@@ -63,15 +65,6 @@ def chat_completions_url(base_url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, f"{path}/chat/completions", parts.query, ""))
 
 
-def _display_url(url: str) -> str:
-    """The URL for messages: user:password@ in it would be a secret."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
-
-
 class LLMClient:
     """Chat Completions against one OpenAI-compatible server and model.
 
@@ -94,7 +87,7 @@ class LLMClient:
     ) -> None:
         self.url = chat_completions_url(base_url)
         self.model = model
-        self._display_url = _display_url(self.url)
+        self._display_url = display_url(self.url)
         self._timeout = timeout
         # Passed with each request, so an injected `http` client gets the same limits.
         self._httpx_timeout = httpx.Timeout(timeout)
@@ -343,11 +336,12 @@ class LLMClient:
             message = message or body.get("message") or body.get("detail")  # vLLM, FastAPI
         if not isinstance(message, str) or not message.strip():
             return self._quote(content) or "no reason given"
-        return self._mask(" ".join(message.split())[:_MAX_QUOTED])
+        return " ".join(self._mask(message).split())[:_MAX_QUOTED]
 
     def _quote(self, content: bytes) -> str:
-        text = content[:_MAX_QUOTED].decode("utf-8", "replace")
-        return self._mask(" ".join(text.split()))
+        # Masked before it is cut: a key cut in two would no longer be found to mask.
+        text = content.decode("utf-8", "replace")
+        return " ".join(self._mask(text).split())[:_MAX_QUOTED]
 
     def _mask(self, text: str) -> str:
         return text.replace(self._key, "***") if self._key else text

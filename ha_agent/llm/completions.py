@@ -64,11 +64,14 @@ def _arguments_text(arguments: Any) -> str:
 
 def _whole_tool_call(raw: Any) -> ToolCall:
     function = raw.get("function") if isinstance(raw, dict) else None
-    if not isinstance(function, dict) or not isinstance(function.get("name"), str) or not function["name"]:
-        raise LLMProtocolError("a tool call in the completion has no function name")
+    if not isinstance(function, dict):
+        raise LLMProtocolError("a tool call in the completion has no function")
+    # A call without a name is the model's mistake, not a broken answer: it is kept (named "")
+    # so that call alone gets an error result the model can correct.
+    name = function.get("name")
     return ToolCall(
         id=raw.get("id") or _new_call_id(),
-        name=function["name"],
+        name=name if isinstance(name, str) else "",
         arguments=_arguments_text(function.get("arguments")),
     )
 
@@ -147,9 +150,7 @@ class StreamAssembler:
     def result(self) -> Completion:
         calls = []
         for index in sorted(self._calls):
-            partial = self._calls[index]
-            if not partial.name:
-                raise LLMProtocolError("a streamed tool call never named its function")
+            partial = self._calls[index]  # a nameless one is kept, as in a whole answer
             calls.append(ToolCall(partial.id or _new_call_id(), partial.name, "".join(partial.arguments)))
         text = "".join(self._text)
         return Completion(

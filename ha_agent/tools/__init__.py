@@ -13,12 +13,14 @@ from .actions import HAActions, HomeActions
 from .confirm import AFFIRMATIVE_WORDS, CONSENT_WORDS, is_affirmative
 from .definitions import TOOLS
 from .errors import ToolError
-from .outcome import PendingResolution, ToolOutcome
+from .outcome import OpenQuestion, PendingResolution, ToolOutcome
 from .policy import Policy
 from .store import AuditEntry, PendingAction, ToolStore
-from .toolbox import ToolEnv, Toolbox
+from .toolbox import ActionBudget, ToolEnv, Toolbox
 
 __all__ = [
+    "ActionBudget",
+    "OpenQuestion",
     "AFFIRMATIVE_WORDS",
     "CONSENT_WORDS",
     "TOOLS",

@@ -32,6 +32,10 @@ class HomeActions(Protocol):
         """HA's `/api/history/period` answer: one list of points per entity that has any."""
         ...
 
+    async def run_config(self, entity_id: str) -> dict[str, Any] | None:
+        """A script's or automation's configuration (None if HA does not know it)."""
+        ...
+
 
 class HAActions:
     def __init__(self, client: HAClient) -> None:
@@ -57,3 +61,6 @@ class HAActions:
         return await self.client.rest.get_history(
             list(entity_ids), start.isoformat(), end.isoformat() if end else None, minimal=True
         )
+
+    async def run_config(self, entity_id: str) -> dict[str, Any] | None:
+        return await self.client.fetch_run_config(entity_id)

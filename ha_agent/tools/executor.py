@@ -76,7 +76,11 @@ async def _run_one(item: Prepared, env: Any, timeout: float) -> ToolOutcome:
     error = item.error
     plan = item.plan
     needs_confirmation = False
-    if error is None and plan is not None:
+    if error is None and plan is not None and plan.runs:
+        # Planned without what its scripts do: never run (the toolbox plans such calls again).
+        _LOGGER.error("tool %s reached the executor with unchecked effects", item.call.name)
+        error = "internal error: what this call would run was not checked; nothing was done"
+    elif error is None and plan is not None:
         try:
             if plan.confirm and plan.action is not None:
                 result, needs_confirmation = confirmation_request(plan.action), True
@@ -118,8 +122,9 @@ def confirmation_request(action: Action) -> dict[str, Any]:
     return {
         "needs_confirmation": True,
         "action": action.summary or action.key,
-        "note": "Not done yet: the owner wants the user to confirm this. Ask the user; it runs only "
-        "if their next message is a yes.",
+        "note": "Not done: the owner wants the person's yes first. The question is put to them for you, "
+        "in words of its own; do not ask it again and do not say it is done. It runs only if their "
+        "next message is a yes.",
     }
 
 
@@ -142,10 +147,14 @@ async def perform(action: Action, env: Any, timeout: float) -> dict[str, Any]:
     if action.read_only:
         return {"response": response}
     entities = await settle(env.home, watched, before)
-    result: dict[str, Any] = {
-        "done": action.summary or action.key,
-        "states": [state_row(entities[e]) for e in watched if e in entities],
-    }
+    result: dict[str, Any] = {"done": action.summary or action.key}
+    if env.home.stale:
+        # The mirror is not following Home Assistant right now (reconnecting after a restart):
+        # the states it holds are from before, and must not be reported as the call's effect.
+        result["confirmed"] = False
+        result["note"] = "sent; the new state is not confirmed yet (Home Assistant's connection is being restored)"
+    else:
+        result["states"] = [state_row(entities[e]) for e in watched if e in entities]
     if response:
         result["response"] = response
     return result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 
@@ -47,12 +48,29 @@ class ToolOutcome:
 class PendingResolution:
     """What became of a conversation's pending confirmation when the user answered.
 
-    Confirmed: `outcome` is the action's result (`outcomes` all of them when one turn asked
-    for several) and `reply` says in plain words what happened. Anything but a yes:
-    `cancelled`, no outcome and no reply, and the turn goes on normally.
+    Confirmed: `outcomes` are the results of every call that was asked about (`outcome` the
+    first) and `reply` says in plain words what happened. Anything but a yes: `cancelled`, no
+    outcome and no reply; `refused` when the answer was a plain no (the turn ends with saying
+    what was not done), else the turn goes on with the message. `asked`: what the question named.
     """
 
     outcome: ToolOutcome | None
     reply: str | None
     cancelled: bool = False
     outcomes: tuple[ToolOutcome, ...] = ()
+    asked: tuple[str, ...] = ()
+    refused: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OpenQuestion:
+    """A question awaiting the person's yes, as the code wrote it: `question` names every
+    action (`actions`, the summaries, one per call in `call_ids`) until `expires_at`."""
+
+    question: str
+    actions: tuple[str, ...]
+    call_ids: tuple[str, ...]
+    expires_at: datetime
+
+    def as_api(self) -> dict[str, Any]:
+        return {"question": self.question, "actions": list(self.actions), "expires_at": self.expires_at.isoformat()}

@@ -13,9 +13,11 @@ from typing import Any
 
 from data_api.ha import Entity
 
+from .effects import UNREADABLE, Call, Effects, runs_of
 from .errors import ToolError
-from .policy import effective_service
+from .policy import GENERIC_DOMAIN, effective_service
 from .snapshot import Snapshot
+from .wording import describe, the, third_person
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +85,10 @@ class Plan:
     read: Reader | None = None
     action: Action | None = None
     confirm: bool = False  # the policy wants the user's yes first
+    reasons: tuple[str, ...] = ()  # why, where a target does not say it ("changes the Garage Door")
+    # Scripts and automations the action runs whose effects are not checked yet: the toolbox
+    # reads their configurations and plans again (`plan_action(..., effects=...)`).
+    runs: tuple[str, ...] = ()
 
     @property
     def is_write(self) -> bool:
@@ -101,8 +107,14 @@ class Plan:
         return other.writes_all or bool(self.reads & other.writes)
 
 
-def plan_action(home: Snapshot, action: Action, *, confirmed: bool = False) -> Plan:
-    """Check an action against the policy now (again, for a confirmed one) and plan it."""
+def plan_action(home: Snapshot, action: Action, *, confirmed: bool = False,
+                effects: Mapping[str, Effects] | None = None) -> Plan:  # fmt: skip
+    """Check an action against the policy now (again, for a confirmed one) and plan it.
+
+    What it reaches through scenes, scripts and automations is checked like a direct target:
+    `effects` holds the scripts' and automations' (see `effects.py`); without it, a plan that
+    runs any says so in `runs`, and is not to be executed until planned again with them.
+    """
     policy = home.policy
     problems: list[str] = []
     entities: list[Entity] = []
@@ -124,24 +136,115 @@ def plan_action(home: Snapshot, action: Action, *, confirmed: bool = False) -> P
     own = policy.service_refusal(action.key)
     if own is not None:
         problems.insert(0, own)
+    reach = Reach(home, effects)
+    for entity in entities:
+        reach.through(effective_service(action.domain, action.service, entity.domain), entity)
+    problems += reach.problems
     if problems:
         raise ToolError("refused: " + "; ".join(dict.fromkeys(problems)))
     confirm = not confirmed and not action.read_only and (
         any(policy.needs_confirmation(effective_service(action.domain, action.service, e.domain), e)
             for e in entities)  # fmt: skip
         or (not entities and policy.needs_confirmation(action.key, None))
+        or bool(reach.reasons)
     )
     ids = frozenset((*action.entity_ids, *action.related, *action.report))
     if action.read_only:
         return Plan(reads=ids, action=action)
-    return Plan(writes=ids, writes_all=action.touches_all, action=action, confirm=confirm)
+    return Plan(writes=ids, writes_all=action.touches_all, action=action, confirm=confirm,
+                reasons=tuple(dict.fromkeys(reach.reasons)) if confirm else (), runs=tuple(reach.unchecked))  # fmt: skip
+
+
+class Reach:
+    """What an action reaches through scenes, scripts and automations, checked member by
+    member: a member the assistant may not use refuses the whole call, one that needs
+    confirmation makes the whole call ask (`reasons` says which, in plain words)."""
+
+    def __init__(self, home: Snapshot, effects: Mapping[str, Effects] | None) -> None:
+        self.home = home
+        self.effects = effects
+        self.problems: list[str] = []
+        self.reasons: list[str] = []
+        self.unchecked: list[str] = []
+        self._seen: set[str] = set()  # scripts that run each other are checked once
+
+    def through(self, service: str, entity: Entity, via: str = "") -> None:
+        """`service` acting on `entity` (`via`: the scene or script that does it)."""
+        domain, _, name = service.partition(".")
+        if entity.entity_id in self._seen:
+            return
+        self._seen.add(entity.entity_id)
+        if entity.domain == "scene" and service == "scene.turn_on":
+            self._scene(entity, via)
+        elif runs_of(domain, name, entity.entity_id):
+            self._run(entity, via)
+
+    def _scene(self, scene: Entity, via: str) -> None:
+        policy = self.home.policy
+        for member_id in scene.attributes.get("entity_id") or ():
+            member = self.home.entity(str(member_id))
+            if member is None:
+                continue  # HA skips a member it does not have
+            refusal = policy.entity_refusal(member)
+            if refusal is not None:
+                self.problems.append(f"{via or scene.entity_id} sets {member.entity_id}, which "
+                                     + refusal.removeprefix(f"{member.entity_id} "))  # fmt: skip
+            elif policy.may_need_confirmation(member, self.home.services_of(member.domain)):
+                self.reasons.append(f"changes {the(member.name)}")
+
+    def _run(self, runnable: Entity, via: str) -> None:
+        if self.effects is None:
+            self.unchecked.append(runnable.entity_id)
+            return
+        effects = self.effects.get(runnable.entity_id, UNREADABLE)
+        policy = self.home.policy
+        who = via or runnable.entity_id
+        for call in effects.calls:
+            call_domain = call.service.partition(".")[0]
+            refusal = policy.service_refusal(call.service)
+            if refusal is not None:
+                self.problems.append(f"{who} calls {call.service}, which {refusal.removeprefix(call.service + ' ')}")
+                continue
+            asked = len(self.reasons)
+            for target in self._targets(call):
+                effective = effective_service(call_domain, call.service.partition(".")[2], target.domain)
+                refusal = policy.entity_refusal(target)
+                if refusal is not None:
+                    self.problems.append(f"{who} acts on {target.entity_id}, which "
+                                         + refusal.removeprefix(f"{target.entity_id} "))  # fmt: skip
+                    continue
+                if policy.needs_confirmation(effective, target):
+                    self.reasons.append(third_person(describe(effective, [target.name])))
+                self.through(effective, target, who)  # a scene or script it runs in turn
+            if len(self.reasons) == asked and call_domain in policy.confirm_script_domains:
+                self.reasons.append(f"calls {call.service}")  # whatever its targets (templates, devices)
+        if effects.unknown and policy.confirm_unknown_effects:
+            self.reasons.append(f"does what its configuration does not show: {'; '.join(effects.unknown)}")
+
+    def _targets(self, call: Call) -> list[Entity]:
+        found: dict[str, Entity] = {}
+        for entity_id in call.entity_ids:
+            entity = self.home.entity(entity_id)
+            if entity is not None:
+                found.setdefault(entity_id, entity)
+        domain, _, name = call.service.partition(".")
+        if domain == "script" and name not in ("turn_on", "toggle", "turn_off", "reload"):
+            script = self.home.entity(call.service)  # `script.<name>` runs that script
+            if script is not None:
+                found.setdefault(script.entity_id, script)
+        for what, group_id in call.groups:
+            for member_id in self.home.members(what, group_id):
+                member = self.home.entity(member_id)
+                if member is not None and (domain == GENERIC_DOMAIN or member.domain == domain):
+                    found.setdefault(member_id, member)
+        return list(found.values())
 
 
 def summarize(home: Snapshot, domain: str, service: str, entity_ids: tuple[str, ...]) -> str:
-    """`unlock Front Door`, `turn on Kitchen, Hall and 3 more`: the action in plain words."""
-    verb = service.replace("_", " ")
+    """`unlock the Front Door`, `turn on the Kitchen, the Hall and 3 more`: the action in plain words."""
     names = [home.entities[e].name if e in home.entities else e for e in entity_ids]
-    if not names:
-        return f"run {domain}.{service}"
-    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-    return f"{verb} {shown}"
+    if domain == GENERIC_DOMAIN and entity_ids:
+        first = home.entities.get(entity_ids[0])
+        if first is not None and all(e.startswith(f"{first.domain}.") for e in entity_ids):
+            return describe(effective_service(domain, service, first.domain), names)
+    return describe(f"{domain}.{service}", names)

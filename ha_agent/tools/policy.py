@@ -69,6 +69,8 @@ class Policy:
         deny_entities: Sequence[str] = (),
         deny_services: Sequence[str] = (),
         confirm: Sequence[str] = (),
+        confirm_script_domains: Sequence[str] = (),
+        confirm_unknown_effects: bool = False,
     ) -> None:
         self.allow_domains = frozenset(allow_domains)
         self.deny_domains = frozenset(deny_domains)
@@ -76,6 +78,8 @@ class Policy:
         self.deny_entities = tuple(deny_entities)
         self.deny_services = tuple(deny_services)
         self.confirm_rules = tuple(ConfirmRule.parse(rule) for rule in confirm)
+        self.confirm_script_domains = frozenset(confirm_script_domains)
+        self.confirm_unknown_effects = confirm_unknown_effects
 
     @classmethod
     def from_settings(cls, settings: Any) -> Policy:
@@ -86,6 +90,8 @@ class Policy:
             deny_entities=settings.tools_deny_entities,
             deny_services=settings.tools_deny_services,
             confirm=settings.tools_confirm,
+            confirm_script_domains=settings.tools_confirm_script_domains,
+            confirm_unknown_effects=settings.tools_confirm_unknown_effects,
         )
 
     # --- entities ---------------------------------------------------------------------------
@@ -113,3 +119,12 @@ class Policy:
 
     def needs_confirmation(self, service: str, entity: Entity | None) -> bool:
         return any(rule.matches(service, entity) for rule in self.confirm_rules)
+
+    def may_need_confirmation(self, entity: Entity, services: Iterable[str]) -> bool:
+        """Whether changing `entity` in some way (a scene sets a state, not a service) could
+        need confirmation: a rule matches one of its domain's `services`, or, where none are
+        known, a rule names its domain at all."""
+        keys = [f"{entity.domain}.{service}" for service in services]
+        if not keys:
+            keys = [f"{entity.domain}.{rule.pattern.partition('.')[2] or '*'}" for rule in self.confirm_rules]
+        return any(rule.matches(key, entity) for key in keys for rule in self.confirm_rules)

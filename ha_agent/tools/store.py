@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from data_api.store import migrate as store_migrate
@@ -124,18 +124,31 @@ class ToolStore:
         ]
 
     # --- pending confirmations ------------------------------------------------------------
-    async def save_pending(self, conversation_id: str, action: Mapping[str, Any], ttl: float) -> None:
-        """Replace the conversation's pending action (one open question at a time)."""
+    async def add_pending(self, conversation_id: str, calls: Sequence[Mapping[str, Any]], ttl: float) -> PendingAction:
+        """Add calls to the conversation's open question (one per conversation) and return it.
+
+        A question still open gets the calls added: a second request for confirmation in the
+        same turn adds to what is asked, it never replaces it (each turn first takes what was
+        pending, so an open question is always this turn's). An expired one is replaced.
+        """
         now = utcnow()
-        row = {
-            "conversation_id": conversation_id,
-            "action": dict(action),
-            "created_at": now,
-            "expires_at": now + timedelta(seconds=ttl),
-        }
+        mine = _P.conversation_id == conversation_id
         async with self._guard("saving a pending action"), self._writer.begin() as conn:
-            await conn.execute(delete(pending_actions).where(_P.conversation_id == conversation_id))
-            await conn.execute(insert(pending_actions), row)
+            row = (await conn.execute(select(_P.action, _P.created_at, _P.expires_at).where(mine))).first()
+            if row is not None and now < row.expires_at:
+                action = {**row.action, "calls": [*(row.action.get("calls") or []), *calls]}
+                created = row.created_at
+                await conn.execute(
+                    update(pending_actions).where(mine).values(action=action, expires_at=now + timedelta(seconds=ttl))
+                )
+            else:
+                action, created = {"calls": list(calls)}, now
+                await conn.execute(delete(pending_actions).where(mine))
+                await conn.execute(insert(pending_actions), {
+                    "conversation_id": conversation_id, "action": action, "created_at": now,
+                    "expires_at": now + timedelta(seconds=ttl),
+                })  # fmt: skip
+        return PendingAction(conversation_id, action, created, now + timedelta(seconds=ttl))
 
     async def take_pending(self, conversation_id: str) -> PendingAction | None:
         """Remove and return the conversation's pending action (expired or not), if any."""

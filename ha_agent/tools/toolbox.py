@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from data_api.store.errors import StoreError
@@ -20,27 +20,44 @@ from ha_agent.llm import ToolArgumentsError, ToolCall
 
 from .actions import HomeActions
 from .args import check_arguments
-from .confirm import confirmation_reply, is_affirmative
+from .confirm import confirmation_reply, is_affirmative, is_refusal
 from .definitions import TOOLS, TOOLS_BY_NAME
+from .effects import EffectsCache
 from .errors import ToolError
 from .executor import Prepared, run_calls
-from .outcome import PendingResolution, ToolOutcome, compact_json
+from .outcome import OpenQuestion, PendingResolution, ToolOutcome, compact_json
 from .plan import Action, plan_action
 from .policy import Policy
 from .snapshot import IndexCache, Snapshot
 from .store import AuditEntry, ToolStore, utcnow
+from .wording import question
 
 _LOGGER = logging.getLogger(__name__)
 
 
+@dataclass(slots=True)
+class ActionBudget:
+    """How many more service calls a turn may make (every round of it draws on one budget)."""
+
+    left: int
+
+    def take(self) -> bool:
+        if self.left <= 0:
+            return False
+        self.left -= 1
+        return True
+
+
 @dataclass(frozen=True, slots=True)
 class ToolEnv:
-    """What one conversation's calls run against."""
+    """What one conversation's calls run against; `budget`: the turn's, shared by its rounds
+    (None: each `execute` gets the toolbox's own cap)."""
 
     conversation_id: str
     home: HomeView
     actions: HomeActions
     store: ToolStore
+    budget: ActionBudget | None = None
 
 
 class Toolbox:
@@ -48,8 +65,14 @@ class Toolbox:
         self.policy = Policy.from_settings(settings)
         self.timeout: float = settings.tools_timeout
         self.confirm_ttl: float = settings.tools_confirm_ttl
+        self.max_actions: int = settings.tools_max_actions_per_turn
         self._schemas = [tool.schema() for tool in TOOLS]
         self._index = IndexCache()
+        self._effects = EffectsCache()
+
+    def budget(self) -> ActionBudget:
+        """A new turn's budget of service calls."""
+        return ActionBudget(self.max_actions)
 
     def schemas(self) -> list[dict[str, Any]]:
         """The OpenAI `tools` list: the same content on every call (a cacheable prefix)."""
@@ -61,6 +84,9 @@ class Toolbox:
             return []
         home, unreadable = await self._snapshot(env)
         prepared = [self._prepare(call, home, unreadable) for call in calls]
+        if home is not None:
+            prepared = await self._check_reach(prepared, home, env)
+        prepared = self._within_budget(prepared, env.budget or self.budget())
         prepared = await self._ask_confirmation(prepared, env)
         outcomes = await run_calls(prepared, env, self.timeout)
         await self._audit(env, outcomes)
@@ -91,21 +117,51 @@ class Toolbox:
             _LOGGER.exception("planning tool %s failed", call.name)
             return Prepared(call, args, None, "internal error while preparing this tool call")
 
+    async def _check_reach(self, prepared: list[Prepared], home: Snapshot, env: ToolEnv, *,
+                           confirmed: bool = False) -> list[Prepared]:  # fmt: skip
+        """Plans that run scripts or automations, planned again with what those do (read from
+        Home Assistant, cached), so a script is no way around a rule."""
+        runs = {run for p in prepared if p.plan is not None for run in p.plan.runs}
+        if not runs:
+            return prepared
+        effects = await self._effects.get(runs, env.actions.run_config)
+        checked = []
+        for p in prepared:
+            if p.plan is None or not p.plan.runs or p.plan.action is None:
+                checked.append(p)
+                continue
+            try:
+                checked.append(replace(p, plan=plan_action(home, p.plan.action, confirmed=confirmed, effects=effects)))
+            except ToolError as exc:
+                checked.append(Prepared(p.call, p.arguments, None, str(exc)))
+        return checked
+
+    def _within_budget(self, prepared: list[Prepared], budget: ActionBudget) -> list[Prepared]:
+        """Service calls past the turn's cap fail (asked-for ones count: a yes would run them)."""
+        out = []
+        for p in prepared:
+            if p.plan is not None and p.plan.is_write and not budget.take():
+                p = Prepared(p.call, p.arguments, None,
+                             f"not done: this turn already made {self.max_actions} service calls, the most one "
+                             "turn may; tell the user what was done and let them ask for the rest")  # fmt: skip
+            out.append(p)
+        return out
+
     async def _ask_confirmation(self, prepared: list[Prepared], env: ToolEnv) -> list[Prepared]:
-        """Store the turn's actions that need a yes, before anything runs; if they cannot be
-        stored, they fail (an unstored question could never be answered)."""
+        """Add the turn's actions that need a yes to the conversation's open question, before
+        anything runs; if they cannot be stored, they fail (an unstored question could never
+        be answered)."""
         asking = [p for p in prepared if p.plan is not None and p.plan.confirm and p.plan.action]
         if not asking:
             return prepared
-        pending = {
-            "calls": [
-                {"id": p.call.id, "name": p.call.name, "arguments": p.arguments, "action": p.plan.action.as_json()}
-                for p in asking
-                if p.plan is not None and p.plan.action is not None
-            ]
-        }
+        calls = [
+            {"id": p.call.id, "name": p.call.name, "arguments": p.arguments, "action": p.plan.action.as_json(),
+             "reasons": list(p.plan.reasons)}
+            for p in asking
+            if p.plan is not None and p.plan.action is not None
+        ]  # fmt: skip
         try:
-            await env.store.save_pending(env.conversation_id, pending, self.confirm_ttl)
+            await env.store.add_pending(env.conversation_id, calls, self.confirm_ttl)
         except Exception as exc:  # StoreError, or a value the database cannot hold
             _LOGGER.warning("tools: cannot store a confirmation request: %s", exc)
             failed = "cannot ask for confirmation right now (the database is unavailable); nothing was done"
@@ -115,7 +171,11 @@ class Toolbox:
 
     # --- the user's answer to a confirmation ---------------------------------------------
     async def resolve_pending(self, message: str, env: ToolEnv) -> PendingResolution | None:
-        """Call with every new user message, before the model (see `PendingResolution`)."""
+        """Call with every new user message, before the model (see `PendingResolution`).
+
+        Whatever is pending is taken now, so the question is answered once: a yes runs exactly
+        the recorded calls (checked against the policy again), anything else cancels them.
+        """
         # Most turns have nothing pending: a read answers that without a write transaction.
         if await env.store.peek_pending(env.conversation_id) is None:
             return None
@@ -123,28 +183,43 @@ class Toolbox:
         calls = (pending.action.get("calls") or []) if pending is not None else []
         if pending is None or pending.expired() or not calls:
             return None
+        summaries = tuple(_summary(item) for item in calls)
         if not is_affirmative(message):
-            return PendingResolution(outcome=None, reply=None, cancelled=True)
+            return PendingResolution(outcome=None, reply=None, cancelled=True, asked=summaries,
+                                     refused=is_refusal(message))  # fmt: skip
         home, unreadable = await self._snapshot(env)
-        prepared, summaries = [], []
+        prepared = []
         for item in calls:
             call = ToolCall(str(item["id"]), str(item["name"]), compact_json(item.get("arguments") or {}))
-            action = Action.from_json(item["action"])
-            summaries.append(action.summary or action.key)
+            arguments = item.get("arguments") or {}
             if home is None:
-                prepared.append(Prepared(call, item.get("arguments") or {}, None, unreadable))
+                prepared.append(Prepared(call, arguments, None, unreadable))
                 continue
             try:  # the policy again: exposure or rules may have changed since the question
-                prepared.append(Prepared(call, item.get("arguments") or {}, plan_action(home, action, confirmed=True)))
+                plan = plan_action(home, Action.from_json(item["action"]), confirmed=True)
+                prepared.append(Prepared(call, arguments, plan))
             except ToolError as exc:
-                prepared.append(Prepared(call, item.get("arguments") or {}, None, str(exc)))
+                prepared.append(Prepared(call, arguments, None, str(exc)))
+        if home is not None:
+            prepared = await self._check_reach(prepared, home, env, confirmed=True)
         outcomes = await run_calls(prepared, env, self.timeout)
         await self._audit(env, outcomes, confirmed=True)
         return PendingResolution(
             outcome=outcomes[0] if outcomes else None,
             reply=confirmation_reply(outcomes, summaries),
             outcomes=tuple(outcomes),
+            asked=summaries,
         )
+
+    async def open_question(self, env: ToolEnv) -> OpenQuestion | None:
+        """The conversation's question awaiting a yes, in the words the code wrote for it."""
+        pending = await env.store.peek_pending(env.conversation_id)
+        calls = (pending.action.get("calls") or []) if pending is not None else []
+        if pending is None or pending.expired() or not calls:
+            return None
+        items = [(_summary(item), tuple(item.get("reasons") or ())) for item in calls]
+        return OpenQuestion(question(items), tuple(summary for summary, _ in items),
+                            tuple(str(item["id"]) for item in calls), pending.expires_at)  # fmt: skip
 
     # --- audit ----------------------------------------------------------------------------
     async def _audit(self, env: ToolEnv, outcomes: Sequence[ToolOutcome], *, confirmed: bool = False) -> None:
@@ -169,6 +244,11 @@ class Toolbox:
             _LOGGER.warning("tools: audit not written: %s", exc)
         except Exception:  # a bug here must not lose the turn's results
             _LOGGER.exception("tools: audit not written")
+
+
+def _summary(item: Mapping[str, Any]) -> str:
+    action = item.get("action") or {}
+    return str(action.get("summary") or f"{action.get('domain')}.{action.get('service')}")
 
 
 def _plain(value: Any) -> Any:

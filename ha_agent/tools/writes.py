@@ -18,6 +18,7 @@ from .plan import Action, Plan, plan_action, summarize
 from .policy import GENERIC_DOMAIN, effective_service
 from .snapshot import Snapshot
 from .validate import CheckedData, check_service_data
+from .wording import describe, the
 
 # Target keys of call_service, and the group each one names.
 _GROUP_KEYS = {"area_id": "area", "floor_id": "floor", "label_id": "label", "device_id": "device"}
@@ -130,7 +131,7 @@ def _misfit(home: Snapshot, domain: str, service: str, entity: Entity) -> str | 
 def plan_scene(home: Snapshot, args: dict[str, Any]) -> Plan:
     scene = _one_of_domain(home, args["scene"], "scene")
     action = Action("scene", "turn_on", (scene.entity_id,), report=_scene_members(home, (scene.entity_id,)),
-                    summary=f"activate scene {scene.name}")  # fmt: skip
+                    summary=describe("scene.turn_on", [scene.name]))  # fmt: skip
     return plan_action(home, action)
 
 
@@ -161,7 +162,7 @@ def plan_script(home: Snapshot, args: dict[str, Any]) -> Plan:
         # Scripts declaring a response give it back; a script's other effects are unknown.
         return_response=service.response is not None,
         touches_all=True,
-        summary=f"run script {script.name}",
+        summary=describe("script.turn_on", [script.name]),
     )
     return plan_action(home, action)
 
@@ -183,7 +184,7 @@ def plan_helper(home: Snapshot, args: dict[str, Any]) -> Plan:
         )
     service, data = _helper_call(helper, args["value"])
     action = Action(helper.domain, service, (helper.entity_id,), data,
-                    summary=f"set {helper.name} to {args['value']}")  # fmt: skip
+                    summary=f"set {the(helper.name)} to {args['value']}")  # fmt: skip
     return plan_action(home, action)
 
 
