@@ -8,10 +8,12 @@ import pytest
 
 from tests.support.needs import progress, unavailable
 from tests.support.real_ha import (
-    HA_VERSION,
+    HA_VERSIONS,
     HANotAvailable,
+    HAStartError,
     RealHomeAssistant,
-    ensure_ha_venv,
+    Report,
+    runner_for,
 )
 
 # The HA integration's unit tests need Home Assistant's own test harness: they run in their own
@@ -19,30 +21,61 @@ from tests.support.real_ha import (
 collect_ignore = ["ha_integration_unit"]
 
 # ---------------------------------------------------------------------------------------------
-# Real Home Assistant 2025.4.4 (marker `real_ha`)
+# Real Home Assistant, every version in HA_VERSIONS (marker `real_ha`)
 # ---------------------------------------------------------------------------------------------
 
 
+class RealHAs:
+    """The session's real Home Assistants: each version installed (cached) and started on first
+    use, then shared by every test until the session ends. A version that cannot be had is
+    remembered, so its other tests skip (or fail, on CI) at once with the same reason."""
+
+    def __init__(self, report: Report) -> None:
+        self._report = report
+        self._started: dict[str, RealHomeAssistant] = {}
+        self._missing: dict[str, str] = {}
+        self._broken: dict[str, HAStartError] = {}
+
+    def get(self, version: str) -> RealHomeAssistant:
+        if version in self._started:
+            return self._started[version]
+        if version in self._broken:  # installed but does not start: an error, not a skip
+            raise self._broken[version]
+        if version not in self._missing:
+            ha = RealHomeAssistant(runner=runner_for(version, self._report), report=self._report)
+            try:
+                ha.start()
+                self._started[version] = ha
+                return ha
+            except HANotAvailable as exc:
+                self._missing[version] = exc.reason
+                ha.close()
+            except HAStartError as exc:
+                self._broken[version] = exc
+                ha.close()
+                raise
+        unavailable(f"real Home Assistant {version} unavailable: {self._missing[version]}")
+
+    def close(self) -> None:
+        for ha in self._started.values():
+            ha.close()
+        self._started.clear()
+
+
 @pytest.fixture(scope="session")
-def real_ha(request: pytest.FixtureRequest) -> Iterator[RealHomeAssistant]:
-    """A started, onboarded and enriched Home Assistant, shared by the whole session.
+def real_has(request: pytest.FixtureRequest) -> Iterator[RealHAs]:
+    pool = RealHAs(progress(request, "real-ha"))
+    yield pool
+    pool.close()
+
+
+@pytest.fixture(scope="session", params=HA_VERSIONS)
+def real_ha(request: pytest.FixtureRequest, real_has: RealHAs) -> RealHomeAssistant:
+    """A started, onboarded and enriched Home Assistant of each version, shared by the session.
 
     Tests may restart it (`real_ha.restart()`); the URL and token stay valid.
     """
-    report = progress(request, "real-ha")
-    missing: str | None = None
-    try:
-        python = ensure_ha_venv(report)
-    except HANotAvailable as exc:
-        missing = exc.reason
-    if missing is not None:  # outside the except block: no chained traceback in the report
-        unavailable(f"real Home Assistant {HA_VERSION} unavailable: {missing}")
-    ha = RealHomeAssistant(python=python, report=report)
-    try:
-        ha.start()  # an HA that is installed but does not start is an error, not a skip
-        yield ha
-    finally:
-        ha.close()
+    return real_has.get(request.param)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -61,6 +94,7 @@ from collections.abc import AsyncIterator  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from typing import Any  # noqa: E402
 
+from data_api.simulator import HA_VERSION as SIMULATED_HA_VERSION  # noqa: E402
 from data_api.simulator import SimulatedHA, generate_home  # noqa: E402
 
 
@@ -86,6 +120,7 @@ class HATarget:
     url: str
     token: str
     backend: Any
+    version: str  # the Home Assistant version it reports
 
     async def drop(self) -> None:
         """Cut every WebSocket: the simulator aborts them; the real HA is restarted."""
@@ -95,14 +130,15 @@ class HATarget:
             await asyncio.to_thread(self.backend.restart)
 
 
-@pytest.fixture(params=["sim", pytest.param("real", marks=pytest.mark.real_ha)])
+@pytest.fixture(params=["sim", *(pytest.param(version, marks=pytest.mark.real_ha) for version in HA_VERSIONS)])
 async def ha_target(request: pytest.FixtureRequest) -> AsyncIterator[HATarget]:
+    """The simulator, then each real Home Assistant version."""
     if request.param == "sim":
         async with SimulatedHA(generate_home("small")) as server:
-            yield HATarget("sim", server.url, server.token, server)
+            yield HATarget("sim", server.url, server.token, server, SIMULATED_HA_VERSION)
     else:
-        real = request.getfixturevalue("real_ha")
-        yield HATarget("real", real.url, real.token, real)
+        real = request.getfixturevalue("real_has").get(request.param)
+        yield HATarget("real", real.url, real.token, real, real.version)
 
 
 # ---------------------------------------------------------------------------------------------

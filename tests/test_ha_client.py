@@ -1,4 +1,4 @@
-"""The Home Assistant client, run against the simulator AND a real Home Assistant 2025.4.4.
+"""The Home Assistant client, run against the simulator AND each real Home Assistant (2025.4.4, 2026.11.0).
 
 Every test that does not need a fault only the simulator can inject runs against both: the
 simulator stays faithful because the same assertions hold for the real thing.
@@ -35,10 +35,10 @@ async def _first(entities_domain: str, client: HAClient) -> str:
 async def test_handshake_reports_version(ha_target):
     async with HAClient(ha_target.url, ha_target.token) as client:
         assert client.connected
-        assert client.ws.ha_version == "2025.4.4"
+        assert client.ws.ha_version == ha_target.version
         config = await client.fetch_config()
         assert config.location_name
-        assert config.version == "2025.4.4"
+        assert config.version == ha_target.version
 
 
 async def test_bad_token_is_an_auth_error_without_the_token(ha_target):
@@ -213,7 +213,7 @@ async def test_rest_fallback_reads_and_acts(ha_target):
         config = await rest.get_config()
         states = await rest.get_states()
         services = await rest.get_services()
-        assert config["version"] == "2025.4.4"
+        assert config["version"] == ha_target.version
         assert isinstance(services, dict) and "turn_on" in services["light"]
         light = sorted(s["entity_id"] for s in states if s["entity_id"].startswith("light."))[0]
         changed = await rest.call_service("light", "turn_off", {"entity_id": light})

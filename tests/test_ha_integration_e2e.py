@@ -1,16 +1,23 @@
 """Assist → our custom integration → ha-agent → the same real Home Assistant, end to end.
 
-The integration is installed into the session's real HA 2025.4.4 (fixture `real_ha`) with the
-library call behind `ha-agent install-integration`, HA is restarted once to load it, and it is
-configured through HA's own config-flow REST API. The agent (local intent engine, no model)
-mirrors that same HA, so a sentence said to HA's `/api/conversation/process` comes back to HA as
-a service call. What a test changes in the shared HA (the config entry, the bed light) is put back.
+On every version the suite runs (fixture `real_ha`: 2025.4.4 and 2026.11.0), the integration is
+installed with the library call behind `ha-agent install-integration`, HA is restarted once to
+load it, and it is configured through HA's own config-flow REST API. The agent (local intent
+engine, no model) mirrors that same HA, so a sentence said to HA's `/api/conversation/process`,
+or run through HA's Assist pipeline as a voice satellite does, comes back to HA as a service
+call. What a test changes in the shared HA (config entries, pipelines, lights) is put back; the
+last test reads HA's log of the whole run for anything the integration should not have caused.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import re
 import socket
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -20,22 +27,34 @@ from typing import Any
 import httpx
 import pytest
 
-from ha_agent.ha_integration import DOMAIN, InstallError, install
+from ha_agent.ha_integration import DOMAIN, SOURCE, InstallError, install
+from ha_agent.llm.scripted_server import Reply, ScriptedLLMServer
 from tests.support.agent import ServedAgent, agent_settings, serve_agent
 from tests.support.mirroring import wait_for
 from tests.support.needs import unavailable
-from tests.support.real_ha import RealHomeAssistant
+from tests.ha_integration_unit.venv import HARNESSES, HostVenvHarness, RootHarness
+from tests.support.real_ha import HA_VERSIONS, HANotAvailable, RealHomeAssistant
+
+UnitHarness = HostVenvHarness | RootHarness
 
 KEY = "ha-integration-key-0123456789"
 LIGHT = "light.bed_light"  # HA demo's
+OUTAGE_WARNING = "ha-agent turn failed: ha-agent cannot be reached"
+
+
+@dataclass
+class HAWithIntegration:
+    ha: RealHomeAssistant
+    log_from: int  # where HA's log was when the integration was installed
 
 
 @pytest.fixture(scope="module")
-def ha_with_integration(real_ha: RealHomeAssistant) -> RealHomeAssistant:
+def ha_with_integration(real_ha: RealHomeAssistant) -> HAWithIntegration:
     """The session's HA with the integration installed and loaded (one restart per module)."""
+    log_from = real_ha.log_path.stat().st_size
     install(real_ha.config_dir)
     real_ha.restart()
-    return real_ha
+    return HAWithIntegration(real_ha, log_from)
 
 
 @dataclass
@@ -91,12 +110,35 @@ class Assist:
     async def delete_entry(self, entry_id: str) -> None:
         await self.http.delete(f"/api/config/config_entries/entry/{entry_id}")
 
+    async def configure(self, agent_url: str, key: str) -> tuple[str, str]:
+        """The integration set up through HA's config flow: (config entry id, agent entity id)."""
+        flow = await self.flow_start()
+        created = await self.flow_step(flow["flow_id"], {"url": agent_url, "api_key": key})
+        assert created["type"] == "create_entry", created
+        entry_id = str(created["result"]["entry_id"])
+        return entry_id, await self.entity_of(entry_id)
+
 
 @pytest.fixture
-async def assist(ha_with_integration: RealHomeAssistant) -> AsyncIterator[Assist]:
-    async with httpx.AsyncClient(base_url=ha_with_integration.url, headers=ha_with_integration.headers(),
-                                 timeout=60) as http:  # fmt: skip
-        yield Assist(ha_with_integration, http)
+async def assist(ha_with_integration: HAWithIntegration) -> AsyncIterator[Assist]:
+    ha = ha_with_integration.ha
+    async with httpx.AsyncClient(base_url=ha.url, headers=ha.headers(), timeout=60) as http:
+        yield Assist(ha, http)
+
+
+def _local_agent(assist: Assist, tmp_path: Path) -> Any:
+    """The agent on the local intent engine, mirroring the same HA, with an API key."""
+    settings = agent_settings(assist.ha, "http://127.0.0.1:9/v1", tmp_path / "agent.db", llm_base_url=None,
+                              llm_provider="local", home_id="ha-integration", api_keys=[KEY])  # fmt: skip
+    return serve_agent(settings, headers={"Authorization": f"Bearer {KEY}"})
+
+
+async def _wait_state(assist: Assist, entity_id: str, state: str) -> None:
+    for _ in range(100):
+        if await assist.state(entity_id) == state:
+            return
+        await asyncio.sleep(0.05)
+    assert await assist.state(entity_id) == state
 
 
 def _closed_port() -> int:
@@ -117,13 +159,11 @@ async def _message_count(agent: ServedAgent, conversation_id: str) -> int:
 
 
 async def test_assist_talks_to_ha_agent_which_acts_on_the_same_home(assist: Assist, tmp_path: Path):
-    settings = agent_settings(assist.ha, "http://127.0.0.1:9/v1", tmp_path / "agent.db", llm_base_url=None,
-                              llm_provider="local", home_id="ha-integration", api_keys=[KEY])  # fmt: skip
     was_on = await assist.state(LIGHT) == "on"
     was_exposed = await assist.expose(LIGHT, True)
     entry_id: str | None = None
     async with AsyncExitStack() as stack:
-        agent = await stack.enter_async_context(serve_agent(settings, headers={"Authorization": f"Bearer {KEY}"}))
+        agent = await stack.enter_async_context(_local_agent(assist, tmp_path))
         try:
             # Configure through HA's own flow: a wrong key is refused, the right one accepted.
             flow = await assist.flow_start()
@@ -146,13 +186,14 @@ async def test_assist_talks_to_ha_agent_which_acts_on_the_same_home(assist: Assi
             first = await assist.process(f"turn on the {name}", agent_entity)
             speech = first["response"]["speech"]["plain"]["speech"]
             assert first["response"]["response_type"] == "action_done", first
-            for _ in range(100):
-                if await assist.state(LIGHT) == "on":
-                    break
-                await asyncio.sleep(0.05)
-            audit = (await agent.http.get("/api/v1/audit", params={"limit": 3})).text
-            assert await assist.state(LIGHT) == "on", (speech, audit)
+            await _wait_state(assist, LIGHT, "on")
             conversation_id = await _last_conversation(agent)
+            # What the turn cost, for whoever inspects HA's answer.
+            details = first["response"]["speech"]["plain"]["extra_data"]["ha_agent"]
+            assert details["conversation_id"] == conversation_id and details["path"] == "local"
+            assert set(details["usage"]) == {"prompt_tokens", "completion_tokens", "cached_tokens"}
+            assert details["timings"]["total_ms"] > 0
+            assert [call["name"] for call in details["tool_calls"]] == ["call_service"]
             stored = (await agent.http.get(f"/api/v1/conversations/{conversation_id}")).json()
             assert stored["messages"][-1]["role"] == "assistant" and stored["messages"][-1]["content"] == speech
             count = stored["message_count"]
@@ -165,11 +206,7 @@ async def test_assist_talks_to_ha_agent_which_acts_on_the_same_home(assist: Assi
             assert second["response"]["response_type"] == "action_done", second
             assert await _last_conversation(agent) == conversation_id
             assert await _message_count(agent, conversation_id) > count
-            for _ in range(100):
-                if await assist.state(LIGHT) == "off":
-                    break
-                await asyncio.sleep(0.05)
-            assert await assist.state(LIGHT) == "off"
+            await _wait_state(assist, LIGHT, "off")
 
             # The agent goes away: Assist speaks an error; HA answers 200, not a 500.
             await stack.aclose()
@@ -183,9 +220,92 @@ async def test_assist_talks_to_ha_agent_which_acts_on_the_same_home(assist: Assi
             await assist.call("light", "turn_on" if was_on else "turn_off", LIGHT)
             if not was_exposed:
                 await assist.expose(LIGHT, False)
-    # The failed turn is a warning of ours in HA's log, never an error or a traceback.
+    # The failed turn is one warning of ours in HA's log (the last test checks there is no other).
     logged = assist.ha.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
-    assert not [line for line in logged if "ha_agent" in line and ("ERROR" in line or "Traceback" in line)]
+    assert [line for line in logged if OUTAGE_WARNING in line]
+
+
+def _model_for_the_room_the_person_is_in(body: dict[str, Any]) -> Reply:
+    """A scripted model: it turns on the lights of the area the agent's prompt says the person
+    is in (the satellite's), then says so; with no such area it asks which room."""
+    if body["messages"][-1].get("role") == "tool":
+        return Reply.text("The bedroom lights are on now.")
+    prompt = "\n".join(str(m.get("content")) for m in body["messages"] if m.get("role") == "system")
+    where = re.search(r"The person is in: .*\((\w+)\)", prompt)
+    if where is None:
+        return Reply.text("Which room are you in?")
+    return Reply.tool_calls([("call_service", {"service": "light.turn_on", "target": {"area_id": where.group(1)}})])
+
+
+async def test_a_satellite_in_the_bedroom_turns_on_the_bedroom_lights_through_the_assist_pipeline(
+    assist: Assist, tmp_path: Path
+):
+    """HA's Assist pipeline, as a voice satellite runs it (`assist_pipeline/run` from the intent
+    stage, with the satellite's device): the satellite's area goes to the agent, so "the lights"
+    are the bedroom's, and the model's reply comes back through HA's chat log as a stream."""
+    lights = ("light.bed_light", "light.kitchen_lights")  # the bedroom's only light, and another
+    before = {light: await assist.state(light) for light in lights}
+    satellite = assist.ha.device_ids["Bed Light"]  # a device in the bedroom stands in for a satellite
+    async with AsyncExitStack() as stack:
+        llm = await stack.enter_async_context(ScriptedLLMServer(responder=_model_for_the_room_the_person_is_in))
+        settings = agent_settings(assist.ha, llm.base_url, tmp_path / "agent.db", home_id="ha-integration",
+                                  api_keys=[KEY])  # fmt: skip
+        agent = await stack.enter_async_context(serve_agent(settings, headers={"Authorization": f"Bearer {KEY}"}))
+        entry_id, agent_entity = await assist.configure(agent.url, KEY)
+        stack.push_async_callback(assist.delete_entry, entry_id)
+        for light in lights:
+            stack.push_async_callback(assist.expose, light, await assist.expose(light, True))
+            await assist.call("light", "turn_off", light)
+            stack.push_async_callback(assist.call, "light", f"turn_{before[light]}", light)
+        mirrored = agent.mirror.tiers["entities"]
+        await wait_for(lambda: all(mirrored.last.items[light].state == "off" for light in lights), what="lights off")
+        async with assist.ha.websocket() as ws:
+            pipeline = await ws.command(
+                "assist_pipeline/pipeline/create", name="ha-agent", conversation_engine=agent_entity,
+                conversation_language="en", language="en", stt_engine=None, stt_language=None, tts_engine=None,
+                tts_language=None, tts_voice=None, wake_word_entity=None, wake_word_id=None,
+            )  # fmt: skip
+            stack.push_async_callback(_delete_pipeline, assist.ha, pipeline["id"])
+            events = await ws.subscribe(
+                "assist_pipeline/run", start_stage="intent", end_stage="intent", pipeline=pipeline["id"],
+                input={"text": "turn on the lights"}, device_id=satellite,
+            )  # fmt: skip
+            run: list[dict[str, Any]] = []
+            while not run or run[-1]["type"] not in ("run-end", "error"):
+                run.append((await asyncio.wait_for(events.get(), 30))["event"])
+        kinds = [event["type"] for event in run]
+        assert kinds[-1] == "run-end", run
+        deltas = [e["data"]["chat_log_delta"] for e in run if e["type"] == "intent-progress" and "chat_log_delta" in e["data"]]
+        assert deltas and deltas[0] == {"role": "assistant"}, run  # streamed through HA's chat log
+        assert max(i for i, kind in enumerate(kinds) if kind == "intent-progress") < kinds.index("intent-end")
+        output = next(e for e in run if e["type"] == "intent-end")["data"]["intent_output"]
+        speech = output["response"]["speech"]["plain"]
+        assert speech["speech"] == "The bedroom lights are on now."
+        assert "".join(d.get("content") or "" for d in deltas) == speech["speech"]
+        assert output["continue_conversation"] is False
+        details = speech["extra_data"]["ha_agent"]
+        assert details["path"] == "llm" and details["usage"]["prompt_tokens"] > 0 and details["timings"]["llm_ms"] > 0
+        assert [call["name"] for call in details["tool_calls"]] == ["call_service"]
+        await _wait_state(assist, "light.bed_light", "on")
+        await asyncio.sleep(0.3)  # had the kitchen light been turned on too, it would show by now
+        assert await assist.state("light.kitchen_lights") == "off"
+
+
+async def _delete_pipeline(ha: RealHomeAssistant, pipeline_id: str) -> None:
+    async with ha.websocket() as ws:
+        await ws.command("assist_pipeline/pipeline/delete", pipeline_id=pipeline_id)
+
+
+async def test_ha_offers_the_agent_for_every_language(assist: Assist, tmp_path: Path):
+    async with AsyncExitStack() as stack:
+        agent = await stack.enter_async_context(_local_agent(assist, tmp_path))
+        entry_id, agent_entity = await assist.configure(agent.url, KEY)
+        stack.push_async_callback(assist.delete_entry, entry_id)
+        async with assist.ha.websocket() as ws:
+            for language in ("en", "nl", "de-CH"):
+                listed = await ws.command("conversation/agent/list", language=language)
+                ours = [a for a in listed["agents"] if a["id"] == agent_entity]
+                assert ours and ours[0]["supported_languages"] == "*", (language, listed)
 
 async def test_config_flow_says_cannot_connect_when_nothing_answers(assist: Assist):
     flow = await assist.flow_start()
@@ -208,28 +328,61 @@ def test_install_refuses_a_directory_that_is_not_an_ha_config_dir(tmp_path: Path
             "translations/en.json"} <= set(done.files)  # fmt: skip
 
 
-def test_the_integrations_unit_tests_pass_in_home_assistants_own_harness(request: pytest.FixtureRequest):
-    """tests/ha_integration_unit/ runs with pytest-homeassistant-custom-component in its own
-    Python 3.13 venv (created once under ~/.cache/ha-agent/); their output is the failure message."""
-    import os
-    import subprocess
-    import sys
+def test_the_supported_versions_stated_are_the_versions_tested():
+    """hacs.json (HACS installs on this HA or newer) and the README say what the suite proves."""
+    hacs = json.loads((SOURCE.parent.parent / "hacs.json").read_text())
+    oldest, newest = HA_VERSIONS[0], HA_VERSIONS[-1]
+    assert hacs["homeassistant"] == ".".join(oldest.split(".")[:2]) + ".0"
+    readme = " ".join((Path(__file__).parents[1] / "README.md").read_text().split())
+    stated = re.search(r"It supports Home Assistant (\d{4}\.\d+) and newer; the test suite runs it on "
+                       r"(\d{4}\.\d+\.\d+) and (\d{4}\.\d+\.\d+) \(the current release\)", readme)  # fmt: skip
+    assert stated is not None, "README, In Home Assistant's Assist: the supported versions"
+    assert stated.group(1) == ".".join(oldest.split(".")[:2]) and stated.groups()[1:] == (oldest, newest)
+    for harness in HARNESSES:  # and the unit tests' harnesses, with the HA each pins
+        assert f"pytest-homeassistant-custom-component=={harness.phacc_version}` (HA {harness.ha_version})" in readme
 
-    from tests.ha_integration_unit.venv import ensure_phacc_venv
-    from tests.support.real_ha import HANotAvailable
 
+@pytest.mark.parametrize("harness", HARNESSES, ids=lambda h: f"phacc-{h.phacc_version}")
+def test_the_integrations_unit_tests_pass_in_home_assistants_own_harness(harness: type[UnitHarness]):
+    """tests/ha_integration_unit/ runs with pytest-homeassistant-custom-component of each HA line
+    (0.13.236: HA 2025.4.4 in a Python 3.13 venv; 0.13.375: HA 2026.10.4 in the forky root), each
+    created once under ~/.cache/ha-agent/; their output is the failure message."""
+    chosen = harness(lambda line: print(f"[phacc] {line}", file=sys.stderr, flush=True))
     missing: str | None = None
     try:
-        python = ensure_phacc_venv(lambda line: print(f"[phacc] {line}", file=sys.stderr, flush=True))
+        chosen.prepare()
     except HANotAvailable as exc:
         missing = exc.reason
     if missing is not None:
-        unavailable(f"the integration's unit test venv is unavailable: {missing}")
-    root = Path(__file__).resolve().parents[1]
-    unit = root / "tests" / "ha_integration_unit"
-    env = {**os.environ, "PYTHONPATH": str(root / "ha_agent" / "ha_integration"), "PYTHONDONTWRITEBYTECODE": "1"}
-    run = subprocess.run(
-        [str(python), "-m", "pytest", "-c", str(unit / "pytest.ini"), "-q", "-p", "no:cacheprovider", str(unit)],
-        cwd=unit, env=env, capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
-    assert run.returncode == 0, f"unit tests failed:\n{run.stdout[-12000:]}\n{run.stderr[-4000:]}"
+        unavailable(f"the integration's unit test harness {harness.phacc_version} is unavailable: {missing}")
+    run = chosen.run(Path(__file__).resolve().parents[1])
+    done = subprocess.run(run.argv, cwd=run.cwd, env={**os.environ, **run.env}, capture_output=True, text=True,
+                          timeout=900)  # fmt: skip
+    assert done.returncode == 0, f"unit tests failed:\n{done.stdout[-12000:]}\n{done.stderr[-4000:]}"
+    assert " passed" in done.stdout and " skipped" not in done.stdout, done.stdout[-2000:]
+
+
+# Known lines of HA's log that are not the integration's doing: HA names every custom integration
+# it loads once, as untested by HA.
+_NOT_THE_INTEGRATIONS = ("We found a custom integration ha_agent which has not been tested by Home Assistant",)
+# The integration by its domain, module path or name (not the harness's config dir, /tmp/ha-agent-real-ha-*).
+_OURS = re.compile(r"ha_agent|ha-agent(?!-real-ha)")
+
+
+def test_ha_log_holds_no_warning_or_error_from_the_integration(ha_with_integration: HAWithIntegration):
+    """Everything HA logged since the integration was installed (this module's whole run on this
+    HA version): no warning, error, traceback or deprecation notice from or about the integration,
+    but the one warning the outage in the first test must cause."""
+    with ha_with_integration.ha.log_path.open("rb") as log:
+        log.seek(ha_with_integration.log_from)
+        lines = log.read().decode("utf-8", errors="replace").splitlines()
+    assert any(_OURS.search(line) for line in lines), "no record of the run"
+    about_us = [
+        line for line in lines
+        if _OURS.search(line)
+        and ((" WARNING " in line or " ERROR " in line or " CRITICAL " in line) or "deprecat" in line.lower()
+             or "custom_components/ha_agent/" in line)
+    ]  # fmt: skip
+    unexpected = [line for line in about_us if OUTAGE_WARNING not in line and not any(k in line for k in _NOT_THE_INTEGRATIONS)]
+    assert not unexpected, "\n".join(unexpected)
+    assert sum(OUTAGE_WARNING in line for line in about_us) == 1

@@ -1,4 +1,4 @@
-"""The mirror against the real Home Assistant 2025.4.4 the suite starts (fixture `real_ha`).
+"""The mirror against each real Home Assistant the suite starts (fixture `real_ha`: 2025.4.4, 2026.11.0).
 
 What the mirror holds after a full sync is compared with what HA itself reports, computed here
 from HA's raw WebSocket replies (through the harness's own client, not the code under test).
@@ -99,7 +99,9 @@ def _expected(raw: RawHome) -> dict[str, Any]:
             "floor_id": area_floor.get(area),
             "device_id": (entry or {}).get("device_id"),
             "labels": sorted((entry or {}).get("labels") or ()),
-            "aliases": sorted((entry or {}).get("aliases") or ()),
+            # HA 2026 lists an entity's own (computed) name among its aliases as null, to keep its
+            # place in the order of names; the mirror has that name as `name`, not as an alias.
+            "aliases": sorted(a for a in (entry or {}).get("aliases") or () if a is not None),
             "exposed": exposed,
             "in_registry": entry is not None,
         }
@@ -202,13 +204,14 @@ async def test_mirror_equals_what_the_real_ha_reports(env: Env, real_ha: RealHom
 async def test_state_only_entities_are_exposed_exactly_when_ha_lists_them(env: Env, real_ha: RealHomeAssistant):
     """The mirror's rule (`build_entity`): a state-only entity is exposed only when HA's list
     names it. On the real HA the list names every state-only entity of a default-exposed
-    domain (media players, vacuums, ...) and none of the others (locks, sirens, ...)."""
+    domain (media players, humidifiers; on 2025.4 also the demo's vacuums and water heaters,
+    which have registry entries on 2026.11) and none of the others (locks, sirens, ...)."""
     raw = await _read_raw(real_ha)
     state_only = {s["entity_id"] for s in raw.states} - set(raw.registry)
     listed = {e for e in state_only if raw.exposed.get(e, {}).get("conversation")}
     entities = await env.items("entities")
     assert {e for e in state_only if entities[e].exposed} == listed
-    assert {e.split(".")[0] for e in listed} == {"humidifier", "media_player", "vacuum", "water_heater"}
+    assert {"humidifier", "media_player"} <= {e.split(".")[0] for e in listed} <= {"humidifier", "media_player", "vacuum", "water_heater"}
     assert not any(e.startswith(("lock.", "siren.", "valve.")) for e in listed)
 
 

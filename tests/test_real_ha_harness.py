@@ -16,12 +16,15 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.forky_root import ForkyRoot, child_pid, debian_mirror
 from tests.support.real_ha import (
+    ROOT_HA_VERSION,
+    HACommandError,
+    RootRunner,
     AREAS,
     DEVICE_AREAS,
     ENTITY_UPDATES,
     FLOORS,
-    HA_VERSION,
     HELPERS,
     LABELS,
     LOCATION_NAME,
@@ -37,10 +40,10 @@ from tests.support.real_ha import (
 @pytest.mark.real_ha
 async def test_get_config_reports_the_configured_home(real_ha: RealHomeAssistant) -> None:
     async with real_ha.websocket() as ws:
-        assert ws.auth_ok == {"type": "auth_ok", "ha_version": HA_VERSION}
+        assert ws.auth_ok == {"type": "auth_ok", "ha_version": real_ha.version}
         config = await ws.command("get_config")
     assert config["location_name"] == LOCATION_NAME
-    assert config["version"] == HA_VERSION
+    assert config["version"] == real_ha.version
     assert config["time_zone"] == TIME_ZONE
     assert config["state"] == "RUNNING"
     assert config["unit_system"]["temperature"] == "°C"
@@ -81,9 +84,11 @@ async def test_devices_and_entities_are_placed_in_areas(real_ha: RealHomeAssista
     assert devices["Living Room RGBWW Lights"]["labels"] == ["energy_saver"]
 
     decorative = entries["switch.decorative_lights"]
-    assert decorative["area_id"] == "garden"  # its own area; its device has none
-    assert devices["Decorative Lights"]["area_id"] is None
+    assert decorative["area_id"] is None  # its device's area applies
+    assert devices["Decorative Lights"]["area_id"] == "garden"
     assert sorted(decorative["aliases"]) == ["fairy lights", "string lights"]
+    assert entries["sensor.sun_next_dawn"]["area_id"] == "garden"  # its own area; its device has none
+    assert devices["Sun"]["area_id"] is None
     assert entries["light.kitchen_lights"]["aliases"] == ["cooking light"]
 
 
@@ -177,9 +182,11 @@ def test_history_is_recorded(real_ha: RealHomeAssistant) -> None:
 
 @pytest.mark.real_ha
 def test_restart_keeps_the_token_and_the_home(real_ha: RealHomeAssistant) -> None:
-    url, token = real_ha.url, real_ha.token
+    url, token, old_pid = real_ha.url, real_ha.token, real_ha.hass_pid
     real_ha.restart()
     assert (real_ha.url, real_ha.token) == (url, token)
+    assert old_pid is not None and real_ha.hass_pid != old_pid
+    assert not Path(f"/proc/{old_pid}").exists()  # hass itself exited (signalled by its PID)
 
     async def check() -> tuple[dict[str, Any], list[dict[str, Any]]]:
         async with HAWebSocket(url, token) as ws:
@@ -194,10 +201,12 @@ def test_restart_keeps_the_token_and_the_home(real_ha: RealHomeAssistant) -> Non
 
 
 def _without_python313(tmp_path: Path) -> dict[str, str]:
-    """An environment where the harness finds no Python 3.13 and no installed venv."""
+    """An environment where the harness finds no Python 3.13, no bubblewrap and nothing installed."""
     return {
         **os.environ,
         "HA_AGENT_PYTHON313": str(tmp_path / "no-such-python3.13"),
+        "HA_AGENT_BWRAP": str(tmp_path / "no-such-bwrap"),
+        "HA_AGENT_DEBOOTSTRAP": str(tmp_path / "no-such-debootstrap"),
         "HA_AGENT_CACHE": str(tmp_path / "cache"),
     }
 
@@ -211,7 +220,7 @@ def test_no_python313_raises_ha_not_available(
         ensure_ha_venv(report=lambda message: None)
 
 
-@pytest.mark.parametrize(("ci", "outcome"), [("", "1 skipped"), ("true", "1 error")])
+@pytest.mark.parametrize(("ci", "outcome"), [("", "2 skipped"), ("true", "2 errors")])
 def test_fixture_skips_without_ha_but_fails_on_ci(tmp_path: Path, ci: str, outcome: str) -> None:
     env = {**_without_python313(tmp_path), "CI": ci}
     result = subprocess.run(
@@ -221,3 +230,76 @@ def test_fixture_skips_without_ha_but_fails_on_ci(tmp_path: Path, ci: str, outco
     )  # fmt: skip
     assert outcome in result.stdout, result.stdout[-2000:]
     assert "real Home Assistant 2025.4.4 unavailable: no working Python 3.13" in result.stdout
+    assert "real Home Assistant 2026.11.0 unavailable: no bubblewrap or debootstrap (HA_AGENT_BWRAP=" in result.stdout
+
+
+@pytest.mark.real_ha
+async def test_the_http_config_is_confirmed_so_ha_does_not_restart_itself(real_ha: RealHomeAssistant) -> None:
+    """HA 2026 takes configuration.yaml's `http:` as a pending config, reverted (with a restart)
+    unless confirmed within 5 minutes; the harness confirms it. HA 2025.4 has no such thing."""
+    async with real_ha.websocket() as ws:
+        try:
+            state = await ws.command("http/config")
+        except HACommandError as exc:
+            assert real_ha.version.startswith("2025.") and exc.code == "unknown_command"
+            return
+    assert state["pending"] is None and state["revert_at"] is None
+    assert state["stable"]["server_port"] == int(real_ha.url.rsplit(":", 1)[1])  # the YAML's, confirmed
+    assert state["stable"]["server_host"] == ["127.0.0.1"]
+
+
+@pytest.mark.real_ha
+def test_the_forky_root_is_read_only_to_what_runs_in_it(real_has: Any, tmp_path: Path) -> None:
+    runner = real_has.get(ROOT_HA_VERSION).runner
+    assert isinstance(runner, RootRunner)
+    probe = ["sh", "-c", "touch /opt/ha/probe; echo $?; touch /opt/ha/config/probe && echo bound-ok; python3 -V"]
+    done = subprocess.run(runner.root.command(probe, binds={tmp_path: "/opt/ha/config"}), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.split("\n")
+    assert lines[0] != "0" and "Read-only file system" in done.stderr
+    assert lines[1] == "bound-ok" and (tmp_path / "probe").exists()
+    assert lines[2].startswith("Python 3.14.")
+    assert not (runner.root.path / "opt/ha/probe").exists()
+
+
+def test_the_forky_root_needs_root_and_bubblewrap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HA_AGENT_CACHE", str(tmp_path))
+    root = ForkyRoot("test", report=lambda message: None)
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    with pytest.raises(HANotAvailable, match="needs root .*running as uid 1000"):
+        root.check_machine()
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    monkeypatch.setenv("HA_AGENT_BWRAP", str(tmp_path / "no-bwrap"))  # explicit paths: no apt-get
+    monkeypatch.setenv("HA_AGENT_DEBOOTSTRAP", str(tmp_path / "no-debootstrap"))
+    with pytest.raises(HANotAvailable, match=r"no bubblewrap or debootstrap \(HA_AGENT_BWRAP=.*, HA_AGENT_DEBOOTSTRAP="):
+        root.check_machine()
+
+
+def test_the_debian_mirror_is_the_hosts(tmp_path: Path) -> None:
+    sources = tmp_path / "debian.sources"
+    sources.write_text(
+        "Types: deb\nURIs: http://mirror.example/debian-security\nSuites: bookworm-security\nComponents: main\n\n"
+        "Types: deb\n# a comment\nURIs: http://mirror.example/debian\nSuites: bookworm bookworm-updates\n"
+    )
+    listed = tmp_path / "sources.list"
+    listed.write_text("# deb http://commented.example/debian bookworm main\ndeb [arch=amd64] http://list.example/debian bookworm main\n")
+    assert debian_mirror([tmp_path / "missing.sources", sources, listed]) == "http://mirror.example/debian"
+    assert debian_mirror([listed]) == "http://list.example/debian"
+    assert debian_mirror([]) == "http://deb.debian.org/debian"
+
+
+def test_child_pid_is_the_program_bwrap_runs() -> None:
+    parent = subprocess.Popen(["sh", "-c", "sleep 30 & wait"])
+    pid: int | None = None
+    try:
+        for _ in range(250):  # until the child has forked and exec'd
+            pid = child_pid(parent.pid)
+            if pid is not None and Path(f"/proc/{pid}/cmdline").read_bytes().startswith(b"sleep"):
+                break
+            time.sleep(0.02)
+        assert pid is not None and Path(f"/proc/{pid}/cmdline").read_bytes().startswith(b"sleep")
+    finally:
+        if pid is not None:
+            os.kill(pid, 15)
+        parent.wait(timeout=10)
+    assert child_pid(parent.pid) is None

@@ -1,4 +1,4 @@
-"""The agent's tools against the real Home Assistant 2025.4.4 the suite starts (fixture `real_ha`).
+"""The agent's tools against each real Home Assistant the suite starts (fixture `real_ha`: 2025.4.4, 2026.11.0).
 
 A mirror follows the real HA; the toolbox acts through the mirror's own client. What a test
 changes in HA (states, exposure) is put back afterwards: the instance is shared by the session.

@@ -36,6 +36,9 @@ class ChatRequest(BaseModel):
     language: str | None = Field(
         None, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]+)*$", max_length=16, description="The person's language, e.g. en"
     )
+    device_id: str | None = Field(
+        None, min_length=1, max_length=64, description="Home Assistant's id of the device spoken to (a voice satellite's)"
+    )
 
     @field_validator("message")
     @classmethod

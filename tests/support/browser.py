@@ -8,12 +8,11 @@ apt-get. When it cannot be had the browser tests skip, except on CI (`CI=true`),
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from collections.abc import Callable
 
 import pytest
 
+from tests.support.installs import apt_install
 from tests.support.needs import progress, unavailable
 
 CHROMIUM = "/usr/bin/chromium"
@@ -34,14 +33,8 @@ def ensure_chromium(report: Callable[[str], None]) -> str:
         raise BrowserUnavailable("python package 'playwright' is not installed (pip install -e '.[test]')") from None
     if os.access(CHROMIUM, os.X_OK):
         return CHROMIUM
-    if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        raise BrowserUnavailable(f"{CHROMIUM} is missing (install Debian's 'chromium' package)")
-    for step in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium"]):
-        report(f"{' '.join(step)} ...")
-        done = subprocess.run(step, capture_output=True, text=True, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
-        if done.returncode != 0:
-            tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-            raise BrowserUnavailable(f"'{' '.join(step)}' failed: {' / '.join(tail)}")
+    if why := apt_install(["chromium"], report):
+        raise BrowserUnavailable(f"{CHROMIUM} is missing ({why})")
     if not os.access(CHROMIUM, os.X_OK):
         raise BrowserUnavailable(f"apt-get installed 'chromium' but {CHROMIUM} is still missing")
     report(f"chromium installed at {CHROMIUM}")

@@ -1,25 +1,28 @@
-"""A real Home Assistant 2025.4.4 for integration tests.
+"""A real Home Assistant for integration tests: 2025.4.4, and the current release 2026.11.0.
 
-The same client tests run against the simulator and against this real instance, which keeps the
-simulator honest. Home Assistant 2025.4.4 needs Python 3.13, the project runs on 3.11, so HA lives
-in its own cached venv and runs as a subprocess:
+The same client tests run against the simulator and against these real instances, which keeps
+the simulator honest and the project working on the HA people run today. The project runs on
+Python 3.11; each HA runs as a subprocess from an install of its own, cached under
+`~/.cache/ha-agent/` (`installs.cached_install`: a marker written last, a file lock):
 
-- `ensure_ha_venv()` creates the venv once (pyenv's Python 3.13; a marker file is written only
-  after a complete install, a file lock keeps two pytest processes from installing at once).
-- `RealHomeAssistant` writes a config dir (demo + helpers + scenes + scripts + recorder, on
-  loopback only), starts `hass`, onboards it without a browser, gets a long-lived token and
-  enriches the home over WebSocket (floors, areas, labels, device and entity assignments).
+- 2025.4.4 (`VenvRunner`): a venv of pyenv's Python 3.13, made by `ensure_ha_venv()`.
+- 2026.11.0 (`RootRunner`): a Debian forky root with Python 3.14 (`forky_root.ForkyRoot`), HA in
+  a venv inside it, run with bubblewrap over the read-only root.
 
-Run `python -m tests.support.real_ha` to start one by hand and poke at it (the token is written to
-a file, never printed), or `python -m tests.support.real_ha --samples PATH` to record what the real
-HA sends (the simulator is compared against that file).
+`RealHomeAssistant` writes a config dir (demo + helpers + scenes + scripts + recorder, on loopback
+only), starts `hass` through its runner, onboards it without a browser, gets a long-lived token
+and enriches the home over WebSocket (floors, areas, labels, device and entity assignments).
+
+Run `python -m tests.support.real_ha [--version V]` to start one by hand and poke at it (the
+token is written to a file, never printed), or `python -m tests.support.real_ha --samples PATH`
+to record what the real HA sends (the simulator is compared against that file).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -31,19 +34,34 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import aiohttp
 import httpx
-
-from data_api.ha.models import HELPER_DOMAINS
 import yaml
 
-HA_VERSION = "2025.4.4"
+from data_api.ha.models import HELPER_DOMAINS
+from tests.support.forky_root import ForkyRoot, child_pid
+from tests.support.installs import (
+    HANotAvailable,
+    Report,
+    cache_root,
+    cached_install,
+    print_report,
+    run_logged,
+    tail,
+)
+
+# The newest release that installs on the machine's Python 3.13.0 (newer ones need 3.13.2+).
+VENV_HA_VERSION = "2025.4.4"
+# The current release (it needs Python >= 3.14.2: the forky root's).
+ROOT_HA_VERSION = "2026.11.0"
+# Every version the real-HA tests run on; hacs.json and the README state this range.
+HA_VERSIONS = (VENV_HA_VERSION, ROOT_HA_VERSION)
 HA_REQUIREMENTS = (
-    f"homeassistant=={HA_VERSION}",
+    f"homeassistant=={VENV_HA_VERSION}",
     # Without the frontend package HA 2025.4 boots into recovery mode.
     "home-assistant-frontend==20250411.0",
     # Needed by HA's auth module at import time; HA would pip-install them at runtime otherwise.
@@ -51,24 +69,12 @@ HA_REQUIREMENTS = (
     "PyQRCode",
 )
 _INSTALL_MARKER = ".ha-agent-install-complete"
-_INSTALL_TIMEOUT_S = 1800
 _START_TIMEOUT_S = 90.0
+# HA's first start in a new root installs its integrations' requirements before it serves HTTP.
+_FIRST_BOOT_TIMEOUT_S = 900.0
 _STOP_TIMEOUT_S = 30.0
 
-Report = Callable[[str], None]
 _T = TypeVar("_T")
-
-
-def _print_report(message: str) -> None:
-    print(f"[real-ha] {message}", file=sys.stderr, flush=True)
-
-
-class HANotAvailable(RuntimeError):
-    """A real Home Assistant cannot be had on this machine (no Python 3.13, install failed...)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 class HAStartError(RuntimeError):
@@ -90,17 +96,12 @@ class HACommandError(RuntimeError):
 
 
 # ---------------------------------------------------------------------------------------------
-# The cached venv
+# 2025.4.4: the cached venv
 # ---------------------------------------------------------------------------------------------
 
 
-def cache_root() -> Path:
-    """`$HA_AGENT_CACHE`, else `~/.cache/ha-agent`."""
-    return Path(os.environ.get("HA_AGENT_CACHE") or Path.home() / ".cache" / "ha-agent")
-
-
 def venv_dir() -> Path:
-    return cache_root() / f"homeassistant-{HA_VERSION}"
+    return cache_root() / f"homeassistant-{VENV_HA_VERSION}"
 
 
 def _python_version(python: Path) -> tuple[int, int] | None:
@@ -159,101 +160,193 @@ def _marker_text() -> str:
     return "\n".join(HA_REQUIREMENTS) + "\n"
 
 
-def _is_installed(venv: Path) -> bool:
-    marker = venv / _INSTALL_MARKER
-    python = venv / "bin" / "python"
-    return python.exists() and marker.exists() and marker.read_text() == _marker_text()
-
-
-@contextlib.contextmanager
-def _file_lock(path: Path, report: Report) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            report(f"another process is installing Home Assistant; waiting for {path}")
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _run_logged(cmd: list[str], log_path: Path, report: Report, what: str) -> None:
-    """Run a command with its output appended to a log file, reporting progress every 20 s."""
-    started = time.monotonic()
-    with log_path.open("a") as log:
-        log.write(f"\n$ {' '.join(cmd)}\n")
-        log.flush()
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        try:
-            while True:
-                try:
-                    rc = proc.wait(timeout=20)
-                    break
-                except subprocess.TimeoutExpired:
-                    elapsed = time.monotonic() - started
-                    if elapsed > _INSTALL_TIMEOUT_S:
-                        raise HANotAvailable(f"{what} took over {_INSTALL_TIMEOUT_S} s") from None
-                    report(f"{what}: still running after {elapsed:.0f} s (log: {log_path})")
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-    if rc != 0:
-        raise HANotAvailable(
-            f"{what} failed with exit code {rc}; see {log_path}:\n{_tail(log_path)}"
-        )
-
-
-def ensure_ha_venv(report: Report = _print_report) -> Path:
-    """Return the python of the cached Home Assistant venv, installing it first if needed.
+def ensure_ha_venv(report: Report = print_report) -> Path:
+    """Return the python of the cached Home Assistant 2025.4.4 venv, installing it first if needed.
 
     The install marker is written last, so an interrupted install is redone (pip completes it).
     Raises `HANotAvailable` when there is no Python 3.13 or the install fails.
     """
     venv = venv_dir()
     python = venv / "bin" / "python"
-    if _is_installed(venv):
-        return python
-    with _file_lock(cache_root() / f"homeassistant-{HA_VERSION}.lock", report):
-        if _is_installed(venv):  # another process finished while we waited
-            return python
+
+    def install() -> None:
         started = time.monotonic()
         base = find_python313()
-        log_path = cache_root() / f"homeassistant-{HA_VERSION}.install.log"
+        log_path = cache_root() / f"homeassistant-{VENV_HA_VERSION}.install.log"
         if not python.exists() or _python_version(python) != (3, 13):
             report(f"creating the Home Assistant venv at {venv} with {base}")
-            _run_logged(
-                [str(base), "-m", "venv", "--clear", str(venv)],
-                log_path,
-                report,
-                "creating the venv",
-            )
+            run_logged([str(base), "-m", "venv", "--clear", str(venv)], log_path, report, "creating the venv")
         report(
             f"installing {', '.join(HA_REQUIREMENTS)} "
             f"(a cold install takes ≈ 2-3 min and ≈ 820 MB; log: {log_path})"
         )
-        _run_logged(
-            [str(python), "-m", "pip", "install", "--progress-bar", "off", *HA_REQUIREMENTS],
-            log_path,
-            report,
-            "pip install",
-        )
-        (venv / _INSTALL_MARKER).write_text(_marker_text())
-        report(f"Home Assistant {HA_VERSION} venv ready in {time.monotonic() - started:.1f} s")
+        run_logged([str(python), "-m", "pip", "install", "--progress-bar", "off", *HA_REQUIREMENTS],
+                   log_path, report, "pip install")  # fmt: skip
+        report(f"Home Assistant {VENV_HA_VERSION} venv ready in {time.monotonic() - started:.1f} s")
+
+    marker = venv / _INSTALL_MARKER
+    lock = cache_root() / f"homeassistant-{VENV_HA_VERSION}.lock"
+    if not python.exists():  # a marker without its python is no install
+        marker.unlink(missing_ok=True)
+    cached_install(marker, _marker_text(), lock, install, report)
     return python
 
 
-def _tail(path: Path, lines: int = 40, *, headers_only: bool = False) -> str:
-    """The last lines of a log; `headers_only` leaves out traceback bodies (indented lines)."""
-    try:
-        text = path.read_text(errors="replace")
-    except OSError:
-        return f"(no log at {path})"
-    kept = [line for line in text.splitlines() if not (headers_only and line[:1].isspace())]
-    return "\n".join(kept[-lines:])
+# ---------------------------------------------------------------------------------------------
+# How HA is run: a runner per kind of install
+# ---------------------------------------------------------------------------------------------
+
+
+class Runner(Protocol):
+    """How one Home Assistant version is installed and started; `RealHomeAssistant` does the rest."""
+
+    version: str
+
+    def prepare(self) -> None:
+        """Install what is missing (cached); raise `HANotAvailable` when it cannot be had."""
+
+    def argv(self, config_dir: Path, *, install: bool = False) -> list[str]:
+        """The command that runs `hass` on `config_dir`. `install`: HA may pip-install its
+        integrations' requirements (a build step); otherwise `--skip-pip`, nothing at runtime."""
+
+    def stop_pid(self, pid: int) -> int:
+        """Which process to SIGTERM to stop HA cleanly, given the one `argv` started."""
+
+
+def _hass_args(config_dir: str, install: bool) -> list[str]:
+    return ["-c", config_dir, *([] if install else ["--skip-pip"]), "--log-no-color"]
+
+
+class VenvRunner:
+    """HA from the cached Python 3.13 venv (2025.4.4), run directly."""
+
+    version = VENV_HA_VERSION
+
+    def __init__(self, report: Report = print_report, python: Path | None = None) -> None:
+        self._report = report
+        self._python = python
+
+    def prepare(self) -> None:
+        if self._python is None:
+            self._python = ensure_ha_venv(self._report)
+
+    def argv(self, config_dir: Path, *, install: bool = False) -> list[str]:
+        assert self._python is not None, "prepare() first"
+        return [str(self._python.parent / "hass"), *_hass_args(str(config_dir), install)]
+
+    def stop_pid(self, pid: int) -> int:
+        return pid
+
+
+ROOT_HA_DIR = "/opt/ha"
+ROOT_HA_VENV = f"{ROOT_HA_DIR}/venv"
+ROOT_CONFIG_DIR = f"{ROOT_HA_DIR}/config"  # the config dir is bound here
+
+
+class RootRunner:
+    """HA from a forky root (2026.11.0: Python 3.14), run with bubblewrap over the read-only root.
+
+    The root's layers: the base system, HA's venv, then what HA's first start installs itself
+    (its loaded integrations' requirements, with HA's own constraints: what a real install pulls
+    at its first start); every later start runs with `--skip-pip`, offline.
+    """
+
+    def __init__(self, version: str = ROOT_HA_VERSION, report: Report = print_report) -> None:
+        self.version = version
+        self.root = ForkyRoot(f"ha-{version}", report)
+        self._report = report
+
+    def prepare(self) -> None:
+        self.root.ensure_base()
+        self.root.ensure_venv(ROOT_HA_VENV, (f"homeassistant=={self.version}",), f"Home Assistant {self.version}")
+        (self.root.path / ROOT_CONFIG_DIR.lstrip("/")).mkdir(exist_ok=True)  # the bind's mount point
+        # Keyed by the test home's configuration: another integration in it may need more.
+        home = hashlib.sha256((_HOME_DIR / "configuration.yaml").read_bytes()).hexdigest()[:16]
+        spec = f"what homeassistant=={self.version} installs at its first start on configuration.yaml {home}\n"
+        self.root.layer("integration-requirements", spec, self._install_requirements)
+
+    def _install_requirements(self) -> None:
+        started = time.monotonic()
+        self._report("first start of Home Assistant in the root: it installs its integrations' requirements")
+        with tempfile.TemporaryDirectory(prefix="ha-agent-first-boot-") as config_dir:
+            loaded = {name.split(".")[0] for name in self._boot(Path(config_dir), install=True)}
+        # HA installs what the integrations it loads need, not what their after_dependencies
+        # need, yet some import those anyway (camera imports stream): a real install has them
+        # because HA's images ship every requirement.
+        components = ha_package_inside(self.root, ROOT_HA_VENV) + "/components"
+        after = {a for d in loaded for a in _manifest(self.root.path / components.lstrip("/") / d).get("after_dependencies", [])}
+        install_integration_requirements(self.root, ROOT_HA_VENV, after, loaded, "after_dependencies' requirements")
+        with tempfile.TemporaryDirectory(prefix="ha-agent-check-boot-") as config_dir:
+            self._boot(Path(config_dir), install=False)  # as the tests run it: nothing missing
+        self._report(f"integration requirements installed in {time.monotonic() - started:.1f} s")
+
+    def _boot(self, config_dir: Path, *, install: bool) -> list[str]:
+        ha = RealHomeAssistant(config_dir, runner=self, enrich=False, report=self._report)
+        try:
+            return ha.boot_once(install=install)
+        except (HANotAvailable, HAStartError) as exc:
+            kept = self.root.log.with_name(f"{self.root.log.stem}.{config_dir.name}.log")
+            shutil.copy2(ha.log_path, kept)  # the config dir goes; its log is what says why
+            raise type(exc)(str(exc).replace(str(ha.log_path), str(kept))) from None
+
+    def argv(self, config_dir: Path, *, install: bool = False) -> list[str]:
+        # HA installs with uv, which trusts only its own CA bundle unless told to use the system's
+        # (where the host's extra CAs were added).
+        tls = {"SSL_CERT_FILE": "/etc/ssl/certs/ca-certificates.crt", "UV_NATIVE_TLS": "1"} if install else {}
+        return self.root.command(
+            [f"{ROOT_HA_VENV}/bin/hass", *_hass_args(ROOT_CONFIG_DIR, install)],
+            writable=install,
+            binds={config_dir: ROOT_CONFIG_DIR},
+            env=tls,
+            chdir=ROOT_CONFIG_DIR,
+        )
+
+    def stop_pid(self, pid: int) -> int:
+        return child_pid(pid) or pid
+
+
+def ha_package_inside(root: ForkyRoot, venv: str) -> str:
+    """The path, inside `root`, of the `homeassistant` package of the venv at `venv`."""
+    found = sorted((root.path / venv.lstrip("/") / "lib").glob("python3.*/site-packages/homeassistant"))
+    if not found:
+        raise HANotAvailable(f"no homeassistant package in {root.path}{venv}")
+    return "/" + str(found[-1].relative_to(root.path))
+
+
+def _manifest(integration: Path) -> dict[str, Any]:
+    with contextlib.suppress(OSError, ValueError):
+        return dict(json.loads((integration / "manifest.json").read_text()))
+    return {}
+
+
+def install_integration_requirements(root: ForkyRoot, venv: str, domains: set[str], have: set[str], what: str) -> None:
+    """pip-install into `venv` the requirements of the integrations `domains` and of their
+    dependencies, leaving out `have` (integrations whose requirements are there), with HA's
+    own constraints: what HA would install for them itself."""
+    package = ha_package_inside(root, venv)
+    components = root.path / package.lstrip("/") / "components"
+    requirements: list[str] = []
+    todo, done = sorted(domains), set(have)
+    while todo:
+        domain = todo.pop()
+        if domain in done:
+            continue
+        done.add(domain)
+        manifest = _manifest(components / domain)
+        requirements += [r for r in manifest.get("requirements", []) if r not in requirements]
+        todo += manifest.get("dependencies", [])
+    if requirements:
+        root.run([f"{venv}/bin/python", "-m", "pip", "install", "--progress-bar", "off",
+                  "-c", f"{package}/package_constraints.txt", *requirements], f"pip install ({what})")  # fmt: skip
+
+
+def runner_for(version: str, report: Report = print_report) -> Runner:
+    """The runner of one of `HA_VERSIONS`."""
+    if version == VENV_HA_VERSION:
+        return VenvRunner(report)
+    if version == ROOT_HA_VERSION:
+        return RootRunner(version, report)
+    raise ValueError(f"no runner for Home Assistant {version}; known: {', '.join(HA_VERSIONS)}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -428,25 +521,25 @@ async def _as_coroutine(factory: Callable[[], Awaitable[_T]]) -> _T:
 
 
 class RealHomeAssistant:
-    """A real Home Assistant process with a config dir of its own.
+    """A real Home Assistant process with a config dir of its own, started by its `runner`.
 
     `start()` starts it; the first start also onboards it (owner user, long-lived token) and
     enriches the home. `restart()` keeps dir, port and token (.storage persists). `stop()` sends
-    SIGTERM to the PID it started, then SIGKILL if HA does not exit.
+    SIGTERM to HA's PID, then SIGKILL if HA does not exit.
     """
 
     def __init__(
         self,
         config_dir: Path | None = None,
         *,
-        python: Path | None = None,
+        runner: Runner | None = None,
         port: int | None = None,
         enrich: bool = True,
-        report: Report = _print_report,
+        report: Report = print_report,
     ) -> None:
         self._owns_dir = config_dir is None
         self._config_dir = Path(config_dir or tempfile.mkdtemp(prefix="ha-agent-real-ha-"))
-        self._python = python
+        self._runner: Runner = runner or VenvRunner(report)
         self._port = port or _free_port()
         self._port_chosen_here = port is None
         self._enrich = enrich
@@ -456,8 +549,8 @@ class RealHomeAssistant:
         self._token: str | None = None
         self._onboarded = False
         self._enriched = False
-        # Seconds spent in each phase of the last start (venv_check, http_up, onboarding,
-        # hass_start, enrichment) and of the last stop.
+        # Seconds spent in each phase of the last start (install_check, http_up, onboarding,
+        # hass_start, http_config, enrichment) and of the last stop.
         self.timings: dict[str, float] = {}
         self.last_stop_s: float | None = None
         # Names -> ids HA assigned during enrichment (floor/area/label ids derive from names).
@@ -468,9 +561,17 @@ class RealHomeAssistant:
 
     def __repr__(self) -> str:  # no token here, ever
         state = "running" if self.running else "stopped"
-        return f"<RealHomeAssistant {self.url} {state} dir={self._config_dir}>"
+        return f"<RealHomeAssistant {self.version} {self.url} {state} dir={self._config_dir}>"
 
     # -- properties ---------------------------------------------------------------------------
+
+    @property
+    def version(self) -> str:
+        return self._runner.version
+
+    @property
+    def runner(self) -> Runner:
+        return self._runner
 
     @property
     def url(self) -> str:
@@ -505,6 +606,11 @@ class RealHomeAssistant:
         return self._proc.pid if self._proc is not None else None
 
     @property
+    def hass_pid(self) -> int | None:
+        """The PID of `hass` itself (for the root runner, bwrap's child), the one stop() signals."""
+        return self._runner.stop_pid(self._proc.pid) if self.running and self._proc is not None else None
+
+    @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
@@ -516,9 +622,8 @@ class RealHomeAssistant:
             return
         started = time.monotonic()
         self.timings = {}
-        if self._python is None:
-            self._python = ensure_ha_venv(self._report)
-        self.timings["venv_check"] = time.monotonic() - started
+        self._runner.prepare()
+        self.timings["install_check"] = time.monotonic() - started
         try:
             self._start_process(timeout)
         except HAPortInUse:
@@ -530,16 +635,16 @@ class RealHomeAssistant:
             self._start_process(timeout)
         phases = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in self.timings.items())
         self._report(
-            f"Home Assistant {HA_VERSION} ready at {self.url} in "
+            f"Home Assistant {self.version} ready at {self.url} in "
             f"{time.monotonic() - started:.1f} s ({phases}); log: {self.log_path}"
         )
 
-    def _start_process(self, timeout: float) -> None:
+    def _start_process(self, timeout: float, *, install: bool = False) -> None:
         if not self._onboarded and self.token_file.exists():  # a config dir started before
             self._token = self.token_file.read_text().strip()
             self._onboarded = True
         self._write_config()
-        self._spawn()
+        self._spawn(install=install)
         deadline = time.monotonic() + timeout
         try:
             t0 = time.monotonic()
@@ -551,6 +656,9 @@ class RealHomeAssistant:
                 self.timings["onboarding"] = time.monotonic() - t1
             self._wait_running(deadline)
             self.timings["hass_start"] = time.monotonic() - t0 - self.timings.get("onboarding", 0.0)
+            t1 = time.monotonic()
+            _run_coroutine(self._confirm_http_config)
+            self.timings["http_config"] = time.monotonic() - t1
             if self._enrich and not self._enriched:
                 t2 = time.monotonic()
                 _run_coroutine(self._enrich_home)
@@ -561,11 +669,12 @@ class RealHomeAssistant:
             raise
 
     def stop(self, timeout: float = _STOP_TIMEOUT_S) -> None:
-        """SIGTERM the process we started (by PID), wait, then SIGKILL."""
+        """SIGTERM HA (by the PID its runner names), wait for the process we started, then SIGKILL."""
         proc, self._proc = self._proc, None
         if proc is not None and proc.poll() is None:
             t0 = time.monotonic()
-            proc.send_signal(signal.SIGTERM)
+            with contextlib.suppress(ProcessLookupError):  # it may exit on its own meanwhile
+                os.kill(self._runner.stop_pid(proc.pid), signal.SIGTERM)
             try:
                 proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
@@ -607,7 +716,7 @@ class RealHomeAssistant:
         return HAWebSocket(self.url, self.token)
 
     def log_tail(self, lines: int = 40) -> str:
-        return _tail(self.log_path, lines)
+        return tail(self.log_path, lines)
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -633,10 +742,31 @@ class RealHomeAssistant:
                 json.dumps(_storage_file("onboarding", 4, {"done": ["core_config"]}))
             )
 
-    def _spawn(self) -> None:
-        assert self._python is not None
-        hass = self._python.parent / "hass"
-        cmd = [str(hass), "-c", str(self._config_dir), "--skip-pip", "--log-no-color"]
+    def boot_once(self, *, install: bool, timeout: float = _FIRST_BOOT_TIMEOUT_S) -> list[str]:
+        """Start HA until it is RUNNING (its integrations are set up by then), stop it, and return
+        the components it loaded: a build step of a runner. `install` lets HA pip-install its
+        integrations' requirements. Raises `HANotAvailable` when HA logged a requirement it could
+        not install or, without `install`, a module it could not import (with `install` some are
+        expected: HA does not install its after_dependencies' requirements)."""
+
+        async def components() -> list[str]:
+            async with self.websocket() as ws:
+                return list((await ws.command("get_config"))["components"])
+
+        try:
+            self._start_process(timeout, install=install)
+            loaded = _run_coroutine(components)
+        finally:
+            self.stop()
+        signs = ("Unable to install package",) if install else ("Unable to install package", "No module named")
+        failed = [line for line in self.log_path.read_text(errors="replace").splitlines()
+                  if any(sign in line for sign in signs)]  # fmt: skip
+        if failed:
+            raise HANotAvailable(f"Home Assistant lacks requirements; {self.log_path}:\n" + "\n".join(failed[-10:]))
+        return loaded
+
+    def _spawn(self, *, install: bool = False) -> None:
+        cmd = self._runner.argv(self._config_dir, install=install)
         self._log_handle = self.log_path.open("ab")
         self._log_handle.write(f"\n=== starting {' '.join(cmd)}\n".encode())
         self._log_handle.flush()
@@ -657,13 +787,13 @@ class RealHomeAssistant:
                 else None,
             )
         except OSError as exc:
-            raise HAStartError(f"cannot start {hass}: {exc}") from exc
+            raise HAStartError(f"cannot start {cmd[0]}: {exc}") from exc
 
     def _fail(self, what: str, error: type[HAStartError] = HAStartError) -> HAStartError:
         rc = self._proc.poll() if self._proc is not None else None
         exited = f" (hass exited with code {rc})" if rc is not None else ""
-        tail = _tail(self.log_path, 25, headers_only=True)
-        return error(f"{what}{exited}; last log records of {self.log_path}:\n{tail}")
+        records = tail(self.log_path, 25, headers_only=True)
+        return error(f"{what}{exited}; last log records of {self.log_path}:\n{records}")
 
     def _check_alive(self) -> None:
         if self._proc is None or self._proc.poll() is not None:
@@ -701,8 +831,8 @@ class RealHomeAssistant:
         while True:
             config = self._wait_http("/api/config", deadline, self.token).json()
             if config.get("state") == "RUNNING":
-                if config.get("version") != HA_VERSION:
-                    raise self._fail(f"expected HA {HA_VERSION}, got {config.get('version')}")
+                if config.get("version") != self.version:
+                    raise self._fail(f"expected HA {self.version}, got {config.get('version')}")
                 return
             if time.monotonic() > deadline:
                 raise self._fail(f"Home Assistant stayed in state {config.get('state')}")
@@ -768,6 +898,23 @@ class RealHomeAssistant:
         # Kept beside HA's own .storage/auth (0600) so a kept config dir can be started again.
         self.token_file.touch(mode=0o600)
         self.token_file.write_text(self._token)
+
+    async def _confirm_http_config(self) -> None:
+        """Confirm HA's pending HTTP config, where there is one.
+
+        HA 2026 moves configuration.yaml's `http:` into its storage as a *pending* config, and
+        reverts it and restarts itself unless it is confirmed within 5 minutes: a session longer
+        than that would see HA vanish. HA 2025.4 has no such config (`unknown_command`).
+        """
+        async with self.websocket() as ws:
+            try:
+                state = await ws.command("http/config")
+            except HACommandError as exc:
+                if exc.code == "unknown_command":
+                    return
+                raise
+            if state.get("pending"):
+                await ws.command("http/config/promote")
 
     async def _enrich_home(self) -> None:
         """Floors, labels, areas, device and entity assignments; idempotent (creates or updates)."""
@@ -858,7 +1005,7 @@ async def collect_samples(ha: RealHomeAssistant) -> dict[str, Any]:
     """
     samples: dict[str, Any] = {
         "_about": {
-            "ha_version": HA_VERSION,
+            "ha_version": ha.version,
             "home": "demo + helpers/scenes/scripts + enrichment of tests/support/real_ha.py",
             "recorded_with": "python -m tests.support.real_ha --samples "
             "tests/support/real_ha_samples.json",
@@ -1229,8 +1376,9 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(
         prog="python -m tests.support.real_ha",
-        description=f"Start a real, onboarded and enriched Home Assistant {HA_VERSION}.",
+        description="Start a real, onboarded and enriched Home Assistant.",
     )
+    parser.add_argument("--version", choices=HA_VERSIONS, default=VENV_HA_VERSION, help="which Home Assistant")
     parser.add_argument(
         "--samples", type=Path, help="record protocol samples to this JSON file, then stop"
     )
@@ -1241,7 +1389,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     try:
-        ha = RealHomeAssistant(args.dir)
+        ha = RealHomeAssistant(args.dir, runner=runner_for(args.version))
         ha.start()
     except (HANotAvailable, HAStartError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import voluptuous as vol
+from homeassistant import config_entries
 from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult, OptionsFlow
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -58,7 +59,13 @@ class HaAgentConfigFlow(ConfigFlow, domain=DOMAIN):
         return HaAgentOptionsFlow()
 
 
-class HaAgentOptionsFlow(OptionsFlow):
+# Newer HA (2026.11, not 2025.4) reloads the entry itself after an options flow of this kind (and
+# wants no update listener beside it); older HA needs the listener `__init__` adds then.
+OPTIONS_FLOW_RELOADS = hasattr(config_entries, "OptionsFlowWithReload")
+_OptionsFlowBase: type[OptionsFlow] = getattr(config_entries, "OptionsFlowWithReload", OptionsFlow)
+
+
+class HaAgentOptionsFlow(_OptionsFlowBase):  # type: ignore[misc,valid-type]
     """Change the URL or the key; they are checked the same way, then the entry reloads."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
