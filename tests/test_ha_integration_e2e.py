@@ -28,7 +28,7 @@ import httpx
 import pytest
 
 from ha_agent.ha_integration import DOMAIN, SOURCE, InstallError, install
-from ha_agent.llm.scripted_server import Reply, ScriptedLLMServer
+from ha_agent.simulator.scripted_server import Reply, ScriptedLLMServer
 from tests.support.agent import ServedAgent, agent_settings, serve_agent
 from tests.support.mirroring import wait_for
 from tests.support.needs import unavailable
