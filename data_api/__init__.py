@@ -16,17 +16,45 @@ from typing import TYPE_CHECKING, Any
 _SURFACE: dict[str, str] = {
     # Home Assistant: the client, its errors and the models of what HA sends
     **dict.fromkeys(
-        ("HAClient", "HAError", "HACommandError", "HAConnectionError", "HATimeoutError", "HAAuthError",
-         "Area", "Device", "Entity", "Floor", "HAConfig", "Label", "Service", "ServiceField", "State",
-         "RegistryEntry", "HELPER_DOMAINS", "merge_entities"),
+        (
+            "HAClient",
+            "HAError",
+            "HACommandError",
+            "HAConnectionError",
+            "HATimeoutError",
+            "HAAuthError",
+            "Area",
+            "Device",
+            "Entity",
+            "Floor",
+            "HAConfig",
+            "Label",
+            "Service",
+            "ServiceField",
+            "State",
+            "RegistryEntry",
+            "HELPER_DOMAINS",
+            "merge_entities",
+        ),
         "data_api.ha",
-    ),  # fmt: skip
+    ),
     # The mirror and how it is read
     **dict.fromkeys(
-        ("Mirror", "MirrorReader", "Query", "QueryError", "Listing", "Collection", "ScriptView", "MAX_LIMIT",
-         "LIST_KINDS", "FILTERS", "fold"),
+        (
+            "Mirror",
+            "MirrorReader",
+            "Query",
+            "QueryError",
+            "Listing",
+            "Collection",
+            "ScriptView",
+            "MAX_LIMIT",
+            "LIST_KINDS",
+            "FILTERS",
+            "fold",
+        ),
         "data_api.mirror",
-    ),  # fmt: skip
+    ),
     "Store": "data_api.store",
     "StoreError": "data_api.platform.db.errors",
     # A separate data-api over HTTP, and serving the mirror's routes in another service's app
@@ -62,14 +90,39 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, eagerly
     from data_api.api.health import METRICS_PREFIX, mirror_detail, mirror_metrics, mirror_status
     from data_api.api.routes import mirror_router
     from data_api.ha import (
-        HELPER_DOMAINS, Area, Device, Entity, Floor, HAAuthError, HAClient, HACommandError, HAConfig,
-        HAConnectionError, HAError, HATimeoutError, Label, RegistryEntry, Service, ServiceField, State,
+        HELPER_DOMAINS,
+        Area,
+        Device,
+        Entity,
+        Floor,
+        HAAuthError,
+        HAClient,
+        HACommandError,
+        HAConfig,
+        HAConnectionError,
+        HAError,
+        HATimeoutError,
+        Label,
+        RegistryEntry,
+        Service,
+        ServiceField,
+        State,
         merge_entities,
-    )  # fmt: skip
-    from data_api.mirror.views import derive_view
+    )
     from data_api.mirror import (
-        FILTERS, LIST_KINDS, MAX_LIMIT, Collection, Listing, Mirror, MirrorReader, Query, QueryError, ScriptView, fold,
-    )  # fmt: skip
+        FILTERS,
+        LIST_KINDS,
+        MAX_LIMIT,
+        Collection,
+        Listing,
+        Mirror,
+        MirrorReader,
+        Query,
+        QueryError,
+        ScriptView,
+        fold,
+    )
+    from data_api.mirror.views import derive_view
     from data_api.platform.db.errors import StoreError
     from data_api.service import run_data_api
     from data_api.store import Store

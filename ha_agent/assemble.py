@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
@@ -47,7 +46,9 @@ def _llm(settings: Settings, stack: AsyncExitStack) -> LLMClient | None:
 
 
 @asynccontextmanager
-async def local_service(settings: Settings, mirror: Mirror, reader: MirrorReader | None = None) -> AsyncIterator[AgentService]:
+async def local_service(
+    settings: Settings, mirror: Mirror, reader: MirrorReader | None = None
+) -> AsyncIterator[AgentService]:
     """The agent in the mirror's process: its reader, HA client and database engine, shared.
     The caller starts and stops the mirror (before and after this)."""
     reader = reader or MirrorReader(mirror)
@@ -69,8 +70,9 @@ async def local_service(settings: Settings, mirror: Mirror, reader: MirrorReader
 
 
 @asynccontextmanager
-async def one_process(settings: Settings, *, wait: bool = False, owns_process: bool = False,
-                      report: Callable[[str], None] | None = None) -> AsyncIterator[AgentService]:  # fmt: skip
+async def one_process(
+    settings: Settings, *, wait: bool = False, owns_process: bool = False, report: Callable[[str], None] | None = None
+) -> AsyncIterator[AgentService]:
     """The mirror (store, HA connection) and the agent on it, started; stopped in reverse order
     (the mirror flushes its writes last). `wait`: return only after a first full sync;
     `owns_process`: the process is this service's (see `Mirror`); `report`: told what it opens."""
@@ -198,8 +200,15 @@ async def run_agent_service(
             print("ha-agent: stopping", flush=True)
 
 
-async def run_demo(settings: Settings, size: str, host: str, port: int, *, database: str | None = None,
-                   ready: Callable[[str, str], None] | None = None) -> None:  # fmt: skip
+async def run_demo(
+    settings: Settings,
+    size: str,
+    host: str,
+    port: int,
+    *,
+    database: str | None = None,
+    ready: Callable[[str, str], None] | None = None,
+) -> None:
     """A simulated home of `size`, its mirror and the agent, served until a signal; a temporary
     SQLite database unless `database`. `ready(url, an area of the home)` once it answers."""
     import tempfile
@@ -213,7 +222,12 @@ async def run_demo(settings: Settings, size: str, host: str, port: int, *, datab
     with tempfile.TemporaryDirectory(prefix="ha-agent-demo-") as scratch:
         async with SimulatedHA(home) as sim:
             print(f"demo: simulated Home Assistant at {sim.url} ({len(home.states)} entities)", flush=True)
-            demo = settings.model_copy(update={"ha_url": sim.url, "ha_token": SecretStr(sim.token),
-                                               "database_url": database or f"sqlite+aiosqlite:///{scratch}/demo.db"})  # fmt: skip
+            demo = settings.model_copy(
+                update={
+                    "ha_url": sim.url,
+                    "ha_token": SecretStr(sim.token),
+                    "database_url": database or f"sqlite+aiosqlite:///{scratch}/demo.db",
+                }
+            )
             area = sorted(home.areas)[0]
             await run_agent_service(demo, host, port, ready=(lambda url: ready(url, area)) if ready else None)

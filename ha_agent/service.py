@@ -11,29 +11,18 @@ stored; stopping the service waits a while for running turns before cancelling t
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-
-from data_api.platform.http.auth import require_keys_or_loopback
-from data_api import DataApiClient, DataApiError
+from data_api import Mirror, MirrorReader, StoreError
 from data_api.platform.http.health import database_state
-from data_api.platform.http.server import HttpServer, stop_on_signals
-from data_api import MirrorReader
-from data_api import HAClient, HAError
-from data_api.platform.logs import display_url
-from data_api.platform.settings import Settings, SettingsError
-from data_api import Store, StoreError
-from data_api import Mirror
-
-from ha_agent.conversation import Agent, TurnError, TurnResult
+from data_api.platform.settings import Settings
 from ha_agent.context import ContextBuilder, Hints
+from ha_agent.conversation import Agent, TurnError, TurnResult
 from ha_agent.history import ConversationStore
-from ha_agent.home import HomeView, LocalHome, Policy, RemoteHome
+from ha_agent.home import HomeView, RemoteHome
 from ha_agent.intents import LocalEngine
 from ha_agent.llm import LLMClient
 from ha_agent.tokens import encoding_for_model
@@ -110,9 +99,14 @@ class AgentService:
         self.toolbox = Toolbox(settings.tools)
         local = LocalEngine(settings.intents)
         self.agent = Agent(
-            settings, context=self.context, history=history, llm=llm, toolbox=self.toolbox, env_for=self._env,
+            settings,
+            context=self.context,
+            history=history,
+            llm=llm,
+            toolbox=self.toolbox,
+            env_for=self._env,
             local=local if local.mode != "off" else None,
-        )  # fmt: skip
+        )
         self.stats = TurnStats()
         self._turns: set[asyncio.Task[Any]] = set()
         self._purger: asyncio.Task[None] | None = None

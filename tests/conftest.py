@@ -96,12 +96,20 @@ from typing import Any  # noqa: E402
 
 from data_api.simulator import HA_VERSION as SIMULATED_HA_VERSION  # noqa: E402
 from data_api.simulator import SimulatedHA, generate_home  # noqa: E402
+from ha_agent.simulator.scripted_server import ScriptedLLMServer  # noqa: E402
 
 
 @pytest.fixture
 async def sim() -> AsyncIterator[SimulatedHA]:
     """A simulated HA serving the small home (~130 entities, like HA's demo)."""
     async with SimulatedHA(generate_home("small")) as server:
+        yield server
+
+
+@pytest.fixture
+async def llm() -> AsyncIterator[ScriptedLLMServer]:
+    """A scripted OpenAI-compatible model server (`llm.script(...)` its answers)."""
+    async with ScriptedLLMServer() as server:
         yield server
 
 

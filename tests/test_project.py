@@ -24,3 +24,25 @@ def test_quick_start_has_exactly_two_commands():
 def test_ci_runs_the_readme_test_command():
     ci = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
     assert _quick_start()[1] in ci
+
+
+def test_the_import_rules_of_the_layout_hold():
+    """../shared/architecture.md's rules, as import-linter contracts in pyproject.toml."""
+    import subprocess
+    import sys
+
+    linter = Path(sys.executable).with_name("lint-imports")
+    done = subprocess.run([str(linter)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Contracts: 7 kept, 0 broken." in done.stdout
+
+
+def test_the_tree_is_formatted_and_linted():
+    """One formatter and linter configuration (pyproject.toml's [tool.ruff]) for the whole tree."""
+    import subprocess
+    import sys
+
+    ruff = Path(sys.executable).with_name("ruff")
+    for command in (["check", "."], ["format", "--check", "."]):
+        done = subprocess.run([str(ruff), *command], cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, f"ruff {' '.join(command)}:\n{done.stdout}{done.stderr}"

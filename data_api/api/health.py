@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter
@@ -10,17 +10,18 @@ from starlette.responses import JSONResponse, Response
 
 from data_api.platform.http import prometheus
 from data_api.platform.http.bodies import BodyCache
+from data_api.platform.http.errors import ErrorBody
 from data_api.platform.http.health import database_state, request_metrics, uptime_seconds
 from data_api.platform.http.stats import RequestStats
 
-from .schemas import ErrorBody, Health
+from .schemas import Health
 
 METRICS_PREFIX = "ha_data_api_"
 
 
 def _mirror_state(mirror: Any) -> dict[str, Any]:
     last_sync: datetime | None = mirror.last_sync
-    age = (datetime.now(timezone.utc) - last_sync).total_seconds() if last_sync else None
+    age = (datetime.now(UTC) - last_sync).total_seconds() if last_sync else None
     return {
         "connected": mirror.connected,
         "stale": mirror.stale,
@@ -62,8 +63,9 @@ def health_router(mirror: Any, stats: RequestStats, bodies: BodyCache) -> APIRou
     async def health() -> JSONResponse:
         database = await database_state(mirror.store)
         status = mirror_status(mirror) if database["ok"] else "degraded"
-        return JSONResponse({"status": status, "connected": mirror.connected, "stale": mirror.stale,
-                             "database": database})  # fmt: skip
+        return JSONResponse(
+            {"status": status, "connected": mirror.connected, "stale": mirror.stale, "database": database}
+        )
 
     @router.get(
         "/health/detailed",
@@ -118,19 +120,34 @@ def mirror_metrics(out: prometheus.Exposition, mirror: Any, bodies: BodyCache, d
             f"Memory-tier {what} of the mirror, by kind.",
             (({"kind": kind}, tier[what]) for kind, tier in tiers.items()),
         )
-    out.metric("cache_items", "gauge", "Items in memory, by kind.", (({"kind": k}, t["items"]) for k, t in tiers.items()))
+    out.metric(
+        "cache_items", "gauge", "Items in memory, by kind.", (({"kind": k}, t["items"]) for k, t in tiers.items())
+    )
     response_cache = bodies.stats()
-    out.metric("response_cache_hits_total", "counter", "Serialized bodies served from the cache.", [({}, response_cache["hits"])])
+    out.metric(
+        "response_cache_hits_total",
+        "counter",
+        "Serialized bodies served from the cache.",
+        [({}, response_cache["hits"])],
+    )
     out.metric("response_cache_misses_total", "counter", "Bodies serialized.", [({}, response_cache["misses"])])
     out.metric("not_modified_total", "counter", "304 answers to If-None-Match.", [({}, response_cache["not_modified"])])
     out.gauge("response_cache_bytes", "Bytes of cached bodies.", response_cache["bytes"])
     state = _mirror_state(mirror)
     out.gauge("mirror_connected", "1 while connected to Home Assistant.", state["connected"])
     out.gauge("mirror_stale", "1 while the mirror may lag behind Home Assistant.", state["stale"])
-    out.gauge("mirror_last_sync_age_seconds", "Seconds since the last full sync (NaN: never).", state["last_sync_age_seconds"])
-    out.gauge("mirror_last_sync_duration_seconds", "Duration of the last full sync.", state["last_sync_duration_seconds"])
-    out.metric("mirror_events_applied_total", "counter", "Home Assistant events applied.", [({}, state["events_applied"])])
+    out.gauge(
+        "mirror_last_sync_age_seconds", "Seconds since the last full sync (NaN: never).", state["last_sync_age_seconds"]
+    )
+    out.gauge(
+        "mirror_last_sync_duration_seconds", "Duration of the last full sync.", state["last_sync_duration_seconds"]
+    )
+    out.metric(
+        "mirror_events_applied_total", "counter", "Home Assistant events applied.", [({}, state["events_applied"])]
+    )
     out.gauge("mirror_write_backlog", "Updates waiting to be written to the database.", state["write_backlog"])
     out.gauge("db_up", "1 if the database answered a ping.", database["ok"])
     latency = database["latency_ms"]
-    out.gauge("db_latency_seconds", "Time of a database ping (NaN: failed).", latency / 1000 if latency is not None else None)
+    out.gauge(
+        "db_latency_seconds", "Time of a database ping (NaN: failed).", latency / 1000 if latency is not None else None
+    )

@@ -25,9 +25,10 @@ from starlette.responses import Response
 from data_api.mirror import LIST_KINDS, MAX_LIMIT, Listing, MirrorReader, QueryError
 from data_api.mirror import Query as ReaderQuery
 from data_api.mirror.query import FILTERS
+from data_api.platform.http.bodies import BodyCache
+from data_api.platform.http.errors import ErrorBody
 
 from . import schemas
-from data_api.platform.http.bodies import BodyCache
 
 _TEXT = {"min_length": 1, "max_length": 200}
 _FILTER_FIELDS: dict[str, tuple[Any, Any]] = {
@@ -52,10 +53,10 @@ _IF_NONE_MATCH = {
 }
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     304: {"description": "Not modified: the ETag in If-None-Match is still current"},
-    400: {"model": schemas.ErrorBody, "description": "A filter or cursor to fix"},
-    401: {"model": schemas.ErrorBody, "description": "Missing or wrong API key"},
-    422: {"model": schemas.ErrorBody, "description": "A parameter of the wrong type or out of range"},
-    503: {"model": schemas.ErrorBody, "description": "The database is unavailable and memory holds no copy"},
+    400: {"model": ErrorBody, "description": "A filter or cursor to fix"},
+    401: {"model": ErrorBody, "description": "Missing or wrong API key"},
+    422: {"model": ErrorBody, "description": "A parameter of the wrong type or out of range"},
+    503: {"model": ErrorBody, "description": "The database is unavailable and memory holds no copy"},
 }
 
 
@@ -118,9 +119,14 @@ def mirror_router(reader: MirrorReader, bodies: BodyCache) -> APIRouter:
             params = _parse_query(request, model, kind)
             listing = await reader.list(kind, ReaderQuery(**params.model_dump()))
             key = (
-                kind, listing.version, listing.fetched_at, listing.stale, listing.total, listing.next_cursor,
+                kind,
+                listing.version,
+                listing.fetched_at,
+                listing.stale,
+                listing.total,
+                listing.next_cursor,
                 tuple(item.key for item in listing.items),
-            )  # fmt: skip
+            )
             return respond(request, key, lambda: _page_payload(listing))
 
         return list_kind
@@ -152,7 +158,7 @@ def mirror_router(reader: MirrorReader, bodies: BodyCache) -> APIRouter:
         response_model=None,
         responses={
             200: {"model": schemas.item_model("EntityItem", schemas.Entity), "description": "The entity"},
-            404: {"model": schemas.ErrorBody, "description": "No such entity"},
+            404: {"model": ErrorBody, "description": "No such entity"},
         },
         openapi_extra={"parameters": [_IF_NONE_MATCH]},
     )
@@ -179,7 +185,9 @@ def mirror_router(reader: MirrorReader, bodies: BodyCache) -> APIRouter:
         data = await reader.config()
         item = next(iter(data.items.values()), None)
         if item is None:
-            raise HTTPException(503, "the home's configuration has not been synced from Home Assistant yet; retry shortly")
+            raise HTTPException(
+                503, "the home's configuration has not been synced from Home Assistant yet; retry shortly"
+            )
         fetched_at, stale = reader.freshness(data)
         key = ("config", data.version, fetched_at, stale)
         return respond(request, key, _single_payload(item, data.version, fetched_at, stale))

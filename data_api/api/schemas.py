@@ -11,8 +11,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from data_api.platform.http.errors import ErrorBody
-
 
 # --- items (the `as_dict()` of data_api.ha.models) -----------------------------------------------
 class Floor(BaseModel):

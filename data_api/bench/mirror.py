@@ -41,10 +41,9 @@ def percentile(values: list[float], pct: float) -> float:
 
 async def _child(ha_url: str, token: str) -> None:
     from data_api.api.app import create_app
+    from data_api.mirror import Mirror, MirrorReader, Query
     from data_api.platform.http.server import HttpServer
-    from data_api.mirror import MirrorReader, Query
     from data_api.store import Store
-    from data_api.mirror import Mirror
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(ha_url=ha_url, ha_token=token, database_url=f"sqlite+aiosqlite:///{tmp}/bench.db")
@@ -166,7 +165,14 @@ async def _wrk(url: str, seconds: float, concurrency: int) -> Load | None:
     if wrk is None:
         return None
     proc = await asyncio.create_subprocess_exec(
-        wrk, "-t1", f"-c{concurrency}", f"-d{seconds:.0f}s", "--latency", "-H", "Accept-Encoding: gzip", url,
+        wrk,
+        "-t1",
+        f"-c{concurrency}",
+        f"-d{seconds:.0f}s",
+        "--latency",
+        "-H",
+        "Accept-Encoding: gzip",
+        url,
         stdout=subprocess.PIPE,
     )
     out = (await proc.communicate())[0].decode()
@@ -188,8 +194,14 @@ async def bench_home(size: str, latency: float, seconds: float, concurrency: int
     async with SimulatedHA(home) as sim:
         sim.latency = latency
         child = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "data_api.bench.mirror", "--child", sim.url, sim.token,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            sys.executable,
+            "-m",
+            "data_api.bench.mirror",
+            "--child",
+            sim.url,
+            sim.token,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
             env={**os.environ, "LOG_LEVEL": "WARNING"},
         )
         try:

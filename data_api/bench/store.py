@@ -18,11 +18,10 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from data_api.ha.models import Entity
-
 from data_api.platform.db.errors import StoreError
 from data_api.store import Store
 
@@ -72,7 +71,7 @@ async def measure(url: str, count: int, rounds: int) -> dict[str, float]:
     home = f"bench-{uuid.uuid4().hex[:8]}"
     entities = generate_entities(count)
     changed = [replace(e, state="unavailable") for e in entities]
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     results: dict[str, float] = {}
     try:
         await store.migrate()
@@ -93,17 +92,13 @@ async def measure(url: str, count: int, rounds: int) -> dict[str, float]:
             rounds, lambda: store.upsert_items(home, "entities", changed[:100], 4)
         )
         results["load_kind"] = await _median_ms(rounds, lambda: store.load_kind(home, "entities"))
-        results["query area (1/20)"] = await _median_ms(
-            rounds, lambda: store.query_entities(home, area="area_3")
-        )
+        results["query area (1/20)"] = await _median_ms(rounds, lambda: store.query_entities(home, area="area_3"))
         results["query label, page 50"] = await _median_ms(
             rounds, lambda: store.query_entities(home, label="energy", limit=50, after="light.thing_01000")
         )
         stored = [e.as_dict() for e in entities]
         results["  of which as_dict"] = await _median_ms(rounds, _sync(lambda: [e.as_dict() for e in entities]))
-        results["  of which from_dict"] = await _median_ms(
-            rounds, _sync(lambda: [Entity.from_dict(d) for d in stored])
-        )
+        results["  of which from_dict"] = await _median_ms(rounds, _sync(lambda: [Entity.from_dict(d) for d in stored]))
     finally:
         try:
             await store.delete_home(home)

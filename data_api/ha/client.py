@@ -153,7 +153,9 @@ class HAClient:
         details = await self.ws.send_command("config/entity_registry/get_entries", entity_ids=wanted) if wanted else {}
         if listed is None:
             return [RegistryEntry.from_ha(data) for data in details.values() if data]
-        return [entry.with_details(details[entry.entity_id]) if details.get(entry.entity_id) else entry for entry in listed]
+        return [
+            entry.with_details(details[entry.entity_id]) if details.get(entry.entity_id) else entry for entry in listed
+        ]
 
     async def fetch_exposed(self) -> frozenset[str]:
         """Entities HA exposes to Assist (the list names only exposed ones)."""

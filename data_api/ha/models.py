@@ -7,8 +7,9 @@ mirror's own JSON form (stable field names, no HA internals).
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
-from typing import Any, Collection, Iterable, Mapping, TypeVar
+from typing import Any, TypeVar
 
 _M = TypeVar("_M")
 
@@ -48,7 +49,13 @@ DEFAULT_EXPOSED_BINARY_SENSOR_CLASSES = frozenset(
 )
 DEFAULT_EXPOSED_SENSOR_CLASSES = frozenset(
     {
-        "aqi", "carbon_monoxide", "carbon_dioxide", "humidity", "pm10", "pm25", "temperature",
+        "aqi",
+        "carbon_monoxide",
+        "carbon_dioxide",
+        "humidity",
+        "pm10",
+        "pm25",
+        "temperature",
         "volatile_organic_compounds",
     }
 )
@@ -338,9 +345,7 @@ class RegistryEntry:
             self,
             aliases=detailed.aliases,
             device_class=detailed.device_class or self.device_class,
-            should_expose=(
-                self.should_expose if detailed.should_expose is None else detailed.should_expose
-            ),
+            should_expose=(self.should_expose if detailed.should_expose is None else detailed.should_expose),
         )
 
 
@@ -552,9 +557,7 @@ def build_entity(
     if exposed is None and listed_exposed:
         exposed = True
     if exposed is None:
-        exposed = default_exposed(
-            state.entity_id, device_class, hidden=entry.hidden, category=entry.entity_category
-        )
+        exposed = default_exposed(state.entity_id, device_class, hidden=entry.hidden, category=entry.entity_category)
     return Entity(
         entity_id=state.entity_id,
         domain=domain,

@@ -46,7 +46,9 @@ class HARest:
         if response.status_code == 401:
             raise HAAuthError("Home Assistant refused the access token (HA_TOKEN): create a new long-lived token")
         if response.status_code >= 400:
-            raise HACommandError(_error_code(response.status_code), _error_message(response), command=f"{method} {path}")
+            raise HACommandError(
+                _error_code(response.status_code), _error_message(response), command=f"{method} {path}"
+            )
         try:
             return response.json()
         except ValueError:
@@ -82,9 +84,7 @@ class HARest:
     ) -> Any:
         """Returns the changed states (or {changed_states, service_response} with a response)."""
         params = {"return_response": ""} if return_response else None
-        return await self._request(
-            "POST", f"/api/services/{domain}/{service}", json=service_data or {}, params=params
-        )
+        return await self._request("POST", f"/api/services/{domain}/{service}", json=service_data or {}, params=params)
 
     async def get_history(
         self,

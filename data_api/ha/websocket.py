@@ -18,7 +18,7 @@ import json
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -165,12 +165,18 @@ class HAWebSocket:
                 self._session.ws_connect(self._url, max_msg_size=0, autoping=True),
                 self._timeout,
             )
-        except asyncio.TimeoutError:
-            raise HATimeoutError(f"Home Assistant at {display_url(self._url)} did not accept a connection in {self._timeout:g} s") from None
+        except TimeoutError:
+            raise HATimeoutError(
+                f"Home Assistant at {display_url(self._url)} did not accept a connection in {self._timeout:g} s"
+            ) from None
         except aiohttp.WSServerHandshakeError as exc:
-            raise HAConnectionError(f"{display_url(self._url)} is not a Home Assistant WebSocket API (HTTP {exc.status})") from None
+            raise HAConnectionError(
+                f"{display_url(self._url)} is not a Home Assistant WebSocket API (HTTP {exc.status})"
+            ) from None
         except (aiohttp.ClientError, OSError) as exc:
-            raise HAConnectionError(f"cannot reach Home Assistant at {display_url(self._url)}: {_reason(exc)}") from None
+            raise HAConnectionError(
+                f"cannot reach Home Assistant at {display_url(self._url)}: {_reason(exc)}"
+            ) from None
         try:
             await self._authenticate(ws)
         except BaseException:
@@ -199,7 +205,7 @@ class HAWebSocket:
     async def _receive_one(self, ws: aiohttp.ClientWebSocketResponse) -> dict[str, Any]:
         try:
             msg = await ws.receive(timeout=self._timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise HATimeoutError(f"Home Assistant did not answer the handshake in {self._timeout:g} s") from None
         if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED):
             raise HAConnectionError("Home Assistant closed the connection during the handshake")
@@ -215,7 +221,7 @@ class HAWebSocket:
         if ws is not None and not ws.closed:
             try:
                 await asyncio.wait_for(ws.close(), self._timeout)
-            except (asyncio.TimeoutError, aiohttp.ClientError, OSError):
+            except (TimeoutError, aiohttp.ClientError, OSError):
                 pass
 
     # --- supervisor: read, keep alive, reconnect ---------------------------------------------
@@ -388,7 +394,7 @@ class HAWebSocket:
         limit = self._timeout if timeout is None else timeout
         try:
             return await asyncio.wait_for(future, limit)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self._pending.pop(getattr(future, "msg_id", -1), None)
             raise HATimeoutError(f"Home Assistant did not answer {what} in {limit:g} s") from None
 

@@ -5,9 +5,9 @@ kind's memory copy with its TTL), `query` (the read interface: filters, cursors,
 `views` (helpers, scenes and scripts derived from the entities).
 """
 
+from .collection import Collection, fold
 from .query import FILTERS, LIST_KINDS, MAX_LIMIT, Listing, MirrorReader, Query, QueryError
 from .sync import KINDS, Mirror
-from .collection import Collection, fold
 from .tier import Tier, TierStats
 from .views import ScriptView
 

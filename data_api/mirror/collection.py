@@ -51,9 +51,7 @@ def _names(item: Any) -> set[str]:
 class Collection:
     """The memory copy of one kind: items by key (sorted on read) and their indexes."""
 
-    def __init__(
-        self, kind: str, items: dict[str, Any], version: int = 0, synced_at: datetime | None = None
-    ) -> None:
+    def __init__(self, kind: str, items: dict[str, Any], version: int = 0, synced_at: datetime | None = None) -> None:
         self.kind = kind
         self.items = items
         self.version = version
@@ -66,7 +64,9 @@ class Collection:
         self._by_name: dict[str, set[str]] | None = None
 
     def __repr__(self) -> str:
-        return f"Collection({self.kind!r}, {len(self.items)} items, version={self.version}, generation={self.generation})"
+        return (
+            f"Collection({self.kind!r}, {len(self.items)} items, version={self.version}, generation={self.generation})"
+        )
 
     # --- reads ----------------------------------------------------------------------------
     def sorted_items(self) -> list[Any]:

@@ -121,8 +121,7 @@ class MirrorReader:
         unknown = set(filters) - FILTERS[kind]
         if unknown:
             raise QueryError(
-                f"filter {', '.join(sorted(unknown))} does not apply to {kind}; "
-                f"use {', '.join(sorted(FILTERS[kind]))}"
+                f"filter {', '.join(sorted(unknown))} does not apply to {kind}; use {', '.join(sorted(FILTERS[kind]))}"
             )
         data = await self.kind_data(kind)
         keys = await self._select(kind, data, filters)
@@ -188,6 +187,7 @@ class MirrorReader:
         if named:
             return named[0]
         raise QueryError(f"unknown {what} {value!r}; known: {_some(data.items)}")
+
 
 def _matches(item: Any, needle: str) -> bool:
     haystack: list[str] = [item.key, getattr(item, "name", None) or ""]

@@ -16,13 +16,11 @@ import gc
 import logging
 import random
 import time
-from dataclasses import replace
 from collections.abc import Callable, Iterable
-from datetime import datetime, timezone
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from .collection import Collection
-from .tier import Tier
 from data_api.ha import (
     Area,
     Device,
@@ -35,6 +33,8 @@ from data_api.ha import (
     merge_entities,
 )
 
+from .collection import Collection
+from .tier import Tier
 from .write_behind import WriteBehind
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ _INITIAL_SYNC_WAIT = 30.0
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _key(item: Any) -> str:
@@ -181,7 +181,7 @@ class Mirror:
                 # The database never held this kind: the HA tier answers, via the first sync.
                 try:
                     await asyncio.wait_for(asyncio.shield(self._initial_sync), _INITIAL_SYNC_WAIT)
-                except (asyncio.TimeoutError, HAError):
+                except (TimeoutError, HAError):
                     return data
                 return self.tiers[kind].peek() or data
             return data
@@ -218,7 +218,9 @@ class Mirror:
         # Storing a large home takes a while: say what is coming, then what was done.
         _LOGGER.info(
             "full sync: read %d entities and %d devices in %.2f s; storing",
-            len(snapshot.entities), len(snapshot.devices), fetched - started,
+            len(snapshot.entities),
+            len(snapshot.devices),
+            fetched - started,
         )
         self._registry = {entry.entity_id: entry for entry in snapshot.registry}
         self._exposed = snapshot.exposed
@@ -237,9 +239,15 @@ class Mirror:
         _LOGGER.info(
             "synced %d entities, %d devices, %d areas, %d floors, %d labels, %d services "
             "in %.2f s (read %.2f s, stored %.2f s)",
-            len(snapshot.entities), len(snapshot.devices), len(snapshot.areas), len(snapshot.floors),
-            len(snapshot.labels), len(snapshot.services), self.last_sync_seconds,
-            fetched - started, self.last_sync_seconds - (fetched - started),
+            len(snapshot.entities),
+            len(snapshot.devices),
+            len(snapshot.areas),
+            len(snapshot.floors),
+            len(snapshot.labels),
+            len(snapshot.services),
+            self.last_sync_seconds,
+            fetched - started,
+            self.last_sync_seconds - (fetched - started),
         )
         if self.owns_process:
             _freeze_heap()

@@ -108,8 +108,9 @@ class Tier:
             return
         self.stats.refill_errors += 1
         if self._last is not None:
-            _LOGGER.warning("%s: refilling from the database failed (%s); serving the last copy", self.kind,
-                            refill.exception())  # fmt: skip
+            _LOGGER.warning(
+                "%s: refilling from the database failed (%s); serving the last copy", self.kind, refill.exception()
+            )
 
     async def close(self) -> None:
         """Cancel a refill still running (the owner is stopping)."""

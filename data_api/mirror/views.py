@@ -80,5 +80,3 @@ def derive_view(kind: str, entities: Sequence[Entity], services: dict[str, Servi
             service = services.get(entity.entity_id)  # script.x's service is named script.x
             scripts.append(ScriptView(entity, service.fields if service else ()))
     return scripts
-
-

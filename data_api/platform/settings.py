@@ -338,28 +338,55 @@ class Settings(BaseSettings):
         """Home Assistant's address and the client's timings; SettingsError if unset."""
         self.require("ha_url", "ha_token")
         assert self.ha_url is not None and self.ha_token is not None
-        return HASettings(self.ha_url, self.ha_token, self.ha_request_timeout, self.ha_ping_interval,
-                          self.ha_reconnect_min_delay, self.ha_reconnect_max_delay)  # fmt: skip
+        return HASettings(
+            self.ha_url,
+            self.ha_token,
+            self.ha_request_timeout,
+            self.ha_ping_interval,
+            self.ha_reconnect_min_delay,
+            self.ha_reconnect_max_delay,
+        )
 
     @property
     def db(self) -> DatabaseSettings:
-        return DatabaseSettings(self.database_url, self.db_pool_size, self.db_max_overflow, self.db_pool_recycle,
-                                self.db_pool_timeout, self.db_pool_pre_ping)  # fmt: skip
+        return DatabaseSettings(
+            self.database_url,
+            self.db_pool_size,
+            self.db_max_overflow,
+            self.db_pool_recycle,
+            self.db_pool_timeout,
+            self.db_pool_pre_ping,
+        )
 
     @property
     def llm(self) -> LLMSettings:
-        return LLMSettings(self.effective_llm_provider, self.llm_base_url, self.llm_api_key, self.llm_model,
-                           self.llm_timeout, self.llm_max_retries, self.llm_max_rounds, self.llm_context_window,
-                           self.llm_reserved_completion_tokens)  # fmt: skip
+        return LLMSettings(
+            self.effective_llm_provider,
+            self.llm_base_url,
+            self.llm_api_key,
+            self.llm_model,
+            self.llm_timeout,
+            self.llm_max_retries,
+            self.llm_max_rounds,
+            self.llm_context_window,
+            self.llm_reserved_completion_tokens,
+        )
 
     @property
     def tools(self) -> ToolSettings:
         return ToolSettings(
-            tuple(self.tools_allow_domains), tuple(self.tools_deny_domains), tuple(self.tools_allow_entities),
-            tuple(self.tools_deny_entities), tuple(self.tools_deny_services), tuple(self.tools_confirm),
-            tuple(self.tools_confirm_script_domains), self.tools_confirm_unknown_effects,
-            self.tools_max_actions_per_turn, self.tools_timeout, self.tools_confirm_ttl,
-        )  # fmt: skip
+            tuple(self.tools_allow_domains),
+            tuple(self.tools_deny_domains),
+            tuple(self.tools_allow_entities),
+            tuple(self.tools_deny_entities),
+            tuple(self.tools_deny_services),
+            tuple(self.tools_confirm),
+            tuple(self.tools_confirm_script_domains),
+            self.tools_confirm_unknown_effects,
+            self.tools_max_actions_per_turn,
+            self.tools_timeout,
+            self.tools_confirm_ttl,
+        )
 
     @property
     def intents(self) -> IntentSettings:
@@ -367,16 +394,19 @@ class Settings(BaseSettings):
 
     @property
     def context(self) -> ContextSettings:
-        return ContextSettings(self.context_max_tokens, self.llm_model, self.llm_context_window,
-                               self.llm_reserved_completion_tokens, self.history_max_tokens)  # fmt: skip
+        return ContextSettings(
+            self.context_max_tokens,
+            self.llm_model,
+            self.llm_context_window,
+            self.llm_reserved_completion_tokens,
+            self.history_max_tokens,
+        )
 
     def require(self, *names: str) -> None:
         """Fail with one line if a setting this command needs is unset."""
         for name in names:
             if getattr(self, name) in (None, ""):
-                raise SettingsError(
-                    f"{name.upper()} is not set: expected {_EXPECTED.get(name, 'a value')}"
-                )
+                raise SettingsError(f"{name.upper()} is not set: expected {_EXPECTED.get(name, 'a value')}")
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -14,6 +14,17 @@ from .home import SimHome, generate_home
 from .protocol import HA_VERSION
 from .server import SimulatedHA, serve_forever
 
-__all__ = ["HA_VERSION", "EvalHome", "FixtureError", "HomeFixture", "SimHome", "SimulatedHA",
-           "add_distractors", "generate_home", "load_home", "parse_fixture", "read_fixture",
-           "serve_forever"]
+__all__ = [
+    "HA_VERSION",
+    "EvalHome",
+    "FixtureError",
+    "HomeFixture",
+    "SimHome",
+    "SimulatedHA",
+    "add_distractors",
+    "generate_home",
+    "load_home",
+    "parse_fixture",
+    "read_fixture",
+    "serve_forever",
+]

@@ -34,14 +34,28 @@ if TYPE_CHECKING:
     from .home import Context, SimHome
 
 # Domains whose services exist in every home (their integrations are always loaded).
-ALWAYS_LOADED = ("homeassistant", "persistent_notification", "notify", "person", "zone",
-                 "scene", "script", "automation", "input_boolean", "input_number",
-                 "input_select", "input_text", "input_datetime", "input_button", "counter",
-                 "timer", "schedule")  # fmt: skip
+ALWAYS_LOADED = (
+    "homeassistant",
+    "persistent_notification",
+    "notify",
+    "person",
+    "zone",
+    "scene",
+    "script",
+    "automation",
+    "input_boolean",
+    "input_number",
+    "input_select",
+    "input_text",
+    "input_datetime",
+    "input_button",
+    "counter",
+    "timer",
+    "schedule",
+)
 _LOGGER = logging.getLogger(__name__)
 # What every entity shows last, whatever its domain writes before (helpers/entity.py).
-TAIL_KEYS = _TAIL = ("unit_of_measurement", "device_class", "icon", "friendly_name",
-                     "supported_features")  # fmt: skip
+TAIL_KEYS = _TAIL = ("unit_of_measurement", "device_class", "icon", "friendly_name", "supported_features")
 DELETE: Any = object()
 
 
@@ -55,8 +69,11 @@ def service_specs(home: SimHome) -> list[S.AnyService]:
             continue
         if spec.domain == "script" and spec.service == "turn_on":
             for entity_id, script in home.scripts.items():
-                specs.append(S.script_service(entity_id.split(".", 1)[1], script["name"],
-                                              script["description"], script["fields"]))
+                specs.append(
+                    S.script_service(
+                        entity_id.split(".", 1)[1], script["name"], script["description"], script["fields"]
+                    )
+                )
         specs.append(spec)
     specs.append(S.notify_service("notify", "every phone"))
     specs.extend(S.notify_service(target, who) for target, who in home.notify_targets.items())
@@ -68,8 +85,9 @@ def _find(home: SimHome, domain: str, service: str) -> S.AnyService:
     spec = index.get((domain, service)) or index.get((domain.lower(), service.lower()))
     if spec is not None:
         return spec
-    raise P.core_error(P.NotFound, "service_not_found", f"Service {domain}.{service} not found.",
-                       domain=domain, service=service)  # fmt: skip
+    raise P.core_error(
+        P.NotFound, "service_not_found", f"Service {domain}.{service} not found.", domain=domain, service=service
+    )
 
 
 # --- the call -------------------------------------------------------------------------------
@@ -88,8 +106,7 @@ class Call:
         """Set a new state and/or attributes, keeping HA's attribute order."""
         current = self.home.states[entity_id]
         attrs = merge(current["attributes"], updates)
-        self.home.set_state(entity_id, current["state"] if state is None else state, attrs,
-                            context=self.context)  # fmt: skip
+        self.home.set_state(entity_id, current["state"] if state is None else state, attrs, context=self.context)
 
     def memory(self, entity_id: str) -> dict[str, Any]:
         """Per-entity scratch (a light's last colour) that a real device would remember."""
@@ -106,23 +123,32 @@ def merge(attrs: dict[str, Any], updates: dict[str, Any]) -> dict[str, Any]:
     return body | {key: attrs[key] for key in _TAIL if key in attrs}
 
 
-async def call_service(home: SimHome, domain: str, service: str, data: dict[str, Any] | None,
-                       target: dict[str, Any] | None, *, context: Context,
-                       return_response: bool) -> Any:  # fmt: skip
+async def call_service(
+    home: SimHome,
+    domain: str,
+    service: str,
+    data: dict[str, Any] | None,
+    target: dict[str, Any] | None,
+    *,
+    context: Context,
+    return_response: bool,
+) -> Any:
     """Validate and run a service; returns the service response (or None)."""
     spec = _find(home, domain, service)
     if return_response and spec.response == "none":
         raise P.core_error(
-            P.ServiceValidationError, "service_does_not_support_response",
-            "An action which does not return responses can't be called with "
-            "return_response=True", return_response="return_response=True",
-        )  # fmt: skip
+            P.ServiceValidationError,
+            "service_does_not_support_response",
+            "An action which does not return responses can't be called with return_response=True",
+            return_response="return_response=True",
+        )
     if not return_response and spec.response == "only":
         raise P.core_error(
-            P.ServiceValidationError, "service_lacks_response_request",
+            P.ServiceValidationError,
+            "service_lacks_response_request",
             "The action requires responses and must be called with return_response=True",
             return_response="return_response=True",
-        )  # fmt: skip
+        )
     raw = dict(data or {})
     if target:
         raw.update(target)
@@ -130,8 +156,7 @@ async def call_service(home: SimHome, domain: str, service: str, data: dict[str,
         validated = spec.validate(raw)
     except Invalid as err:
         raise err.as_ha_error() from None
-    home.fire("call_service", {"domain": domain, "service": service, "service_data": raw},
-              context)  # fmt: skip
+    home.fire("call_service", {"domain": domain, "service": service, "service_data": raw}, context)
     call = Call(home, domain, service, validated, context, return_response)
     domain_handler = DOMAIN_SERVICES.get((domain, service)) or (
         _run_script if domain == "script" and service not in SCRIPT_DOMAIN_SERVICES else None
@@ -166,8 +191,7 @@ def referenced_entities(home: SimHome, data: dict[str, Any]) -> tuple[set[str], 
     device_ids = set(_ids(data.get("device_id")))
     area_ids = set(_ids(data.get("area_id")))
     indirect: set[str] = set()
-    visible = [e for e in home.entities.values()
-               if e["entity_category"] is None and e["hidden_by"] is None]  # fmt: skip
+    visible = [e for e in home.entities.values() if e["entity_category"] is None and e["hidden_by"] is None]
     for label_id in _ids(data.get("label_id")):
         indirect.update(e["entity_id"] for e in visible if label_id in e["labels"])
         device_ids.update(d["id"] for d in home.devices.values() if label_id in d["labels"])
@@ -176,8 +200,10 @@ def referenced_entities(home: SimHome, data: dict[str, Any]) -> tuple[set[str], 
         area_ids.update(a["area_id"] for a in home.areas.values() if a["floor_id"] == floor_id)
     area_devices = {d["id"] for d in home.devices.values() if d["area_id"] in area_ids}
     for entry in visible:
-        if entry["device_id"] in device_ids or entry["area_id"] in area_ids or (
-            entry["device_id"] in area_devices and not entry["area_id"]
+        if (
+            entry["device_id"] in device_ids
+            or entry["area_id"] in area_ids
+            or (entry["device_id"] in area_devices and not entry["area_id"])
         ):
             indirect.add(entry["entity_id"])
     return named, indirect
@@ -192,8 +218,7 @@ async def _entity_service(call: Call, spec: S.AnyService) -> Any:
     else:
         named, indirect = referenced_entities(home, call.data)
         prefix = domain + "."
-        candidates = sorted(eid for eid in named | indirect
-                            if eid.startswith(prefix) and eid in home.states)  # fmt: skip
+        candidates = sorted(eid for eid in named | indirect if eid.startswith(prefix) and eid in home.states)
     targets = []
     for entity_id in candidates:
         state = home.states[entity_id]
@@ -202,17 +227,18 @@ async def _entity_service(call: Call, spec: S.AnyService) -> Any:
         if spec.features and not _supports(state, spec.features):
             if entity_id in named:
                 raise P.core_error(
-                    P.ServiceValidationError, "service_not_supported",
+                    P.ServiceValidationError,
+                    "service_not_supported",
                     f"Entity {entity_id} does not support action {domain}.{call.service}",
-                    entity_id=entity_id, domain=domain, service=call.service,
-                )  # fmt: skip
+                    entity_id=entity_id,
+                    domain=domain,
+                    service=call.service,
+                )
             continue
         targets.append(entity_id)
     if not targets:
         if call.return_response:
-            raise P.HomeAssistantError(
-                "Service call requested response data but did not match any entities"
-            )
+            raise P.HomeAssistantError("Service call requested response data but did not match any entities")
         return None
     responses: dict[str, Any] = {}
     for entity_id in targets:
@@ -262,11 +288,20 @@ def _light(call: Call, entity_id: str, state: dict[str, Any]) -> None:
     memory = call.memory(entity_id)
     effects = "effect_list" in attrs
     if is_on:  # what a light remembers when it goes off
-        memory.update(brightness=attrs.get("brightness"), mode=attrs.get("color_mode"),
-                      kelvin=attrs.get("color_temp_kelvin"), hs=attrs.get("hs_color"))
+        memory.update(
+            brightness=attrs.get("brightness"),
+            mode=attrs.get("color_mode"),
+            kelvin=attrs.get("color_temp_kelvin"),
+            hs=attrs.get("hs_color"),
+        )
     if service == "turn_off":
-        call.write(entity_id, "off", **light_color_attributes(
-            modes, None, brightness=None, kelvin=None, hs=None, effect=None, has_effect=effects))
+        call.write(
+            entity_id,
+            "off",
+            **light_color_attributes(
+                modes, None, brightness=None, kelvin=None, hs=None, effect=None, has_effect=effects
+            ),
+        )
         return
     current = (attrs.get("brightness") if is_on else None) or memory.get("brightness") or 255
     brightness = current
@@ -280,8 +315,13 @@ def _light(call: Call, entity_id: str, state: dict[str, Any]) -> None:
             step = round(data["brightness_step_pct"] * 255 / 100)
         brightness = max(0, min(255, (attrs.get("brightness") or 0 if is_on else 0) + step))
     if brightness == 0:  # HA turns a light off when asked for brightness 0
-        call.write(entity_id, "off", **light_color_attributes(
-            modes, None, brightness=None, kelvin=None, hs=None, effect=None, has_effect=effects))
+        call.write(
+            entity_id,
+            "off",
+            **light_color_attributes(
+                modes, None, brightness=None, kelvin=None, hs=None, effect=None, has_effect=effects
+            ),
+        )
         return
     mode = memory.get("mode") if not is_on else attrs.get("color_mode")
     mode = mode if mode in modes else modes[0]
@@ -305,13 +345,27 @@ def _light(call: Call, entity_id: str, state: dict[str, Any]) -> None:
     effect = attrs.get("effect") if is_on else None
     if effects and data.get("effect") in attrs.get("effect_list", []):
         effect = data["effect"]
-    call.write(entity_id, "on", **light_color_attributes(
-        modes, mode, brightness=brightness, kelvin=kelvin, hs=tuple(hs), effect=effect,
-        has_effect=effects))  # fmt: skip
+    call.write(
+        entity_id,
+        "on",
+        **light_color_attributes(
+            modes, mode, brightness=brightness, kelvin=kelvin, hs=tuple(hs), effect=effect, has_effect=effects
+        ),
+    )
 
 
-@handles("fan", "turn_on", "turn_off", "toggle", "set_percentage", "increase_speed",
-         "decrease_speed", "oscillate", "set_direction", "set_preset_mode")  # fmt: skip
+@handles(
+    "fan",
+    "turn_on",
+    "turn_off",
+    "toggle",
+    "set_percentage",
+    "increase_speed",
+    "decrease_speed",
+    "oscillate",
+    "set_direction",
+    "set_preset_mode",
+)
 def _fan(call: Call, entity_id: str, state: dict[str, Any]) -> None:
     """A fan is on while it has a speed or a preset (FanEntity.is_on). Turned on without a
     speed it resumes its last one, else runs at full speed; speed steps follow HA's
@@ -325,10 +379,11 @@ def _fan(call: Call, entity_id: str, state: dict[str, Any]) -> None:
         presets = attrs.get("preset_modes") or []
         if data["preset_mode"] not in presets:
             raise P.ServiceValidationError(
-                f"Preset mode {data['preset_mode']} is not valid, valid preset modes are: "
-                f"{', '.join(presets)}.", translation_key="not_valid_preset_mode",
-                translation_domain="fan", translation_placeholders={
-                    "preset_mode": data["preset_mode"], "preset_modes": ", ".join(presets)})
+                f"Preset mode {data['preset_mode']} is not valid, valid preset modes are: {', '.join(presets)}.",
+                translation_key="not_valid_preset_mode",
+                translation_domain="fan",
+                translation_placeholders={"preset_mode": data["preset_mode"], "preset_modes": ", ".join(presets)},
+            )
     if service == "oscillate":
         call.write(entity_id, oscillating=data["oscillating"])
         return
@@ -344,8 +399,9 @@ def _fan(call: Call, entity_id: str, state: dict[str, Any]) -> None:
         call.write(entity_id, "on", preset_mode=data["preset_mode"])
         return
     if service in ("increase_speed", "decrease_speed"):
-        percentage = _next_speed(percentage, attrs.get("percentage_step") or 1.0,
-                                 data.get("percentage_step"), service == "increase_speed")
+        percentage = _next_speed(
+            percentage, attrs.get("percentage_step") or 1.0, data.get("percentage_step"), service == "increase_speed"
+        )
     elif "percentage" in data:
         percentage = data["percentage"]
     elif service == "turn_on":
@@ -369,23 +425,26 @@ def _temperature_check(attrs: dict[str, Any], value: float) -> None:
     if value < low or value > high:
         raise P.ServiceValidationError(
             f"Provided temperature {value} is not valid. Accepted range is {low} to {high}.",
-            translation_key="temp_out_of_range", translation_domain="climate",
-            translation_placeholders={"check_temp": str(value), "min_temp": str(low),
-                                      "max_temp": str(high)})  # fmt: skip
+            translation_key="temp_out_of_range",
+            translation_domain="climate",
+            translation_placeholders={"check_temp": str(value), "min_temp": str(low), "max_temp": str(high)},
+        )
 
 
 def _climate_mode_error(kind: str, mode: str, modes: list[str]) -> P.HAError:
-    label = {"preset": "Preset", "fan": "Fan", "swing": "Swing",
-             "horizontal_swing": "Horizontal swing"}[kind]  # fmt: skip
+    label = {"preset": "Preset", "fan": "Fan", "swing": "Swing", "horizontal_swing": "Horizontal swing"}[kind]
     return P.ServiceValidationError(
         f"{label} mode {mode} is not valid. Valid {label.lower()} modes are: {', '.join(modes)}.",
-        translation_key=f"not_valid_{kind}_mode", translation_domain="climate",
-        translation_placeholders={"mode": mode, "modes": ", ".join(modes)})  # fmt: skip
+        translation_key=f"not_valid_{kind}_mode",
+        translation_domain="climate",
+        translation_placeholders={"mode": mode, "modes": ", ".join(modes)},
+    )
 
 
 def _climate_error(key: str, message: str) -> P.HAError:
-    return P.ServiceValidationError(message, translation_key=key, translation_domain="climate",
-                                    translation_placeholders=None)  # fmt: skip
+    return P.ServiceValidationError(
+        message, translation_key=key, translation_domain="climate", translation_placeholders=None
+    )
 
 
 def _hvac_action(mode: str, attrs: dict[str, Any]) -> str:
@@ -409,17 +468,30 @@ def _climate_on_mode(modes: list[str], remembered: str | None) -> str:
     others = [mode for mode in modes if mode != "off"]
     if len(modes) == 2 and len(others) == 1:
         return others[0]
-    return next((mode for mode in ("heat_cool", "heat", "cool") if mode in modes),
-                others[0] if others else "heat")  # fmt: skip
+    return next((mode for mode in ("heat_cool", "heat", "cool") if mode in modes), others[0] if others else "heat")
 
 
-_CLIMATE_MODES = {"set_preset_mode": "preset", "set_fan_mode": "fan", "set_swing_mode": "swing",
-                  "set_swing_horizontal_mode": "swing_horizontal"}  # fmt: skip
+_CLIMATE_MODES = {
+    "set_preset_mode": "preset",
+    "set_fan_mode": "fan",
+    "set_swing_mode": "swing",
+    "set_swing_horizontal_mode": "swing_horizontal",
+}
 
 
-@handles("climate", "turn_on", "turn_off", "toggle", "set_temperature", "set_hvac_mode",
-         "set_preset_mode", "set_fan_mode", "set_humidity", "set_swing_mode",
-         "set_swing_horizontal_mode")  # fmt: skip
+@handles(
+    "climate",
+    "turn_on",
+    "turn_off",
+    "toggle",
+    "set_temperature",
+    "set_hvac_mode",
+    "set_preset_mode",
+    "set_fan_mode",
+    "set_humidity",
+    "set_swing_mode",
+    "set_swing_horizontal_mode",
+)
 def _climate(call: Call, entity_id: str, state: dict[str, Any]) -> None:
     attrs, data, service = state["attributes"], call.data, call.service
     modes = attrs.get("hvac_modes") or ["off", "heat"]
@@ -438,18 +510,26 @@ def _climate(call: Call, entity_id: str, state: dict[str, Any]) -> None:
         mode = data["hvac_mode"]  # HA 2025.4 only logs a mode outside hvac_modes
     elif service == "set_temperature":
         if "temperature" in data and not features & S.CLIMATE_TARGET_TEMP:
-            raise _climate_error("missing_target_temperature_entity_feature",
-                                 "Set temperature action was used with the target temperature "
-                                 "parameter but the entity does not support it.")  # fmt: skip
+            raise _climate_error(
+                "missing_target_temperature_entity_feature",
+                "Set temperature action was used with the target temperature "
+                "parameter but the entity does not support it.",
+            )
         if "target_temp_low" in data and not features & S.CLIMATE_TARGET_RANGE:
-            raise _climate_error("missing_target_temperature_range_entity_feature",
-                                 "Set temperature action was used with the target temperature "
-                                 "low/high parameter but the entity does not support it.")
-        if data.get("target_temp_low") and data.get("target_temp_high") and \
-                data["target_temp_low"] > data["target_temp_high"]:  # fmt: skip
-            raise _climate_error("low_temp_higher_than_high_temp",
-                                 "Target temperature low can not be higher than Target "
-                                 "temperature high.")  # fmt: skip
+            raise _climate_error(
+                "missing_target_temperature_range_entity_feature",
+                "Set temperature action was used with the target temperature "
+                "low/high parameter but the entity does not support it.",
+            )
+        if (
+            data.get("target_temp_low")
+            and data.get("target_temp_high")
+            and data["target_temp_low"] > data["target_temp_high"]
+        ):
+            raise _climate_error(
+                "low_temp_higher_than_high_temp",
+                "Target temperature low can not be higher than Target temperature high.",
+            )
         for key in ("temperature", "target_temp_low", "target_temp_high"):
             if key in data:
                 _temperature_check(attrs, data[key])
@@ -460,26 +540,38 @@ def _climate(call: Call, entity_id: str, state: dict[str, Any]) -> None:
         key = "swing_horizontal_mode" if kind == "swing_horizontal" else f"{kind}_mode"
         value, allowed = data[key], attrs.get(f"{key}s") or []
         if value not in allowed:
-            raise _climate_mode_error("horizontal_swing" if kind == "swing_horizontal" else kind,
-                                      value, allowed)  # fmt: skip
+            raise _climate_mode_error("horizontal_swing" if kind == "swing_horizontal" else kind, value, allowed)
         updates[key] = value
     elif service == "set_humidity":
         low, high = attrs.get("min_humidity", 30), attrs.get("max_humidity", 99)
         if not low <= data["humidity"] <= high:
             raise P.ServiceValidationError(
-                f"Provided humidity {data['humidity']} is not valid. Accepted range is {low} "
-                f"to {high}.", translation_key="humidity_out_of_range",
-                translation_domain="climate", translation_placeholders={
-                    "humidity": str(data["humidity"]), "min_humidity": str(low),
-                    "max_humidity": str(high)})  # fmt: skip
+                f"Provided humidity {data['humidity']} is not valid. Accepted range is {low} to {high}.",
+                translation_key="humidity_out_of_range",
+                translation_domain="climate",
+                translation_placeholders={
+                    "humidity": str(data["humidity"]),
+                    "min_humidity": str(low),
+                    "max_humidity": str(high),
+                },
+            )
         updates["humidity"] = data["humidity"]
     if "hvac_action" in attrs:
         updates["hvac_action"] = _hvac_action(mode, {**attrs, **updates})
     call.write(entity_id, mode, **updates)
 
 
-@handles("cover", "open_cover", "close_cover", "stop_cover", "toggle", "set_cover_position",
-         "open_cover_tilt", "close_cover_tilt", "set_cover_tilt_position")  # fmt: skip
+@handles(
+    "cover",
+    "open_cover",
+    "close_cover",
+    "stop_cover",
+    "toggle",
+    "set_cover_position",
+    "open_cover_tilt",
+    "close_cover_tilt",
+    "set_cover_tilt_position",
+)
 def _cover(call: Call, entity_id: str, state: dict[str, Any]) -> None:
     attrs, service = state["attributes"], call.service
     moving = state["state"] in ("opening", "closing")
@@ -536,14 +628,19 @@ def stop_moving(call: Call, entity_id: str, state: dict[str, Any]) -> None:
 def _lock(call: Call, entity_id: str, state: dict[str, Any]) -> None:
     """Locks report the transition (locking, unlocking, opening) before the end state; a code
     must match the lock's code_format (LockEntity.add_default_code)."""
-    transition, final = {"lock": ("locking", "locked"), "unlock": ("unlocking", "unlocked"),
-                         "open": ("opening", "open")}[call.service]  # fmt: skip
+    transition, final = {
+        "lock": ("locking", "locked"),
+        "unlock": ("unlocking", "unlocked"),
+        "open": ("opening", "open"),
+    }[call.service]
     pattern = state["attributes"].get("code_format")
     if pattern and not re.match(pattern, call.data.get("code") or ""):
         raise P.ServiceValidationError(
             f"The code for {entity_id} doesn't match pattern {pattern}.",
-            translation_key="add_default_code", translation_domain="lock",
-            translation_placeholders={"entity_id": entity_id, "code_format": pattern})
+            translation_key="add_default_code",
+            translation_domain="lock",
+            translation_placeholders={"entity_id": entity_id, "code_format": pattern},
+        )
     if state["state"] == final:
         return
     call.write(entity_id, transition)
@@ -551,14 +648,38 @@ def _lock(call: Call, entity_id: str, state: dict[str, Any]) -> None:
 
 
 _MP_KEPT_OFF = ("source_list", "sound_mode_list", "group_members")  # capabilities stay
-_MP_STATES = {"turn_on": None, "turn_off": "off", "media_play": "playing",
-              "media_pause": "paused", "media_stop": "idle", "play_media": "playing"}  # fmt: skip
+_MP_STATES = {
+    "turn_on": None,
+    "turn_off": "off",
+    "media_play": "playing",
+    "media_pause": "paused",
+    "media_stop": "idle",
+    "play_media": "playing",
+}
 
 
-@handles("media_player", "turn_on", "turn_off", "toggle", "volume_up", "volume_down",
-         "volume_set", "volume_mute", "media_play_pause", "media_play", "media_pause",
-         "media_stop", "media_next_track", "media_previous_track", "select_source",
-         "play_media", "shuffle_set", "repeat_set", "join", "unjoin")  # fmt: skip
+@handles(
+    "media_player",
+    "turn_on",
+    "turn_off",
+    "toggle",
+    "volume_up",
+    "volume_down",
+    "volume_set",
+    "volume_mute",
+    "media_play_pause",
+    "media_play",
+    "media_pause",
+    "media_stop",
+    "media_next_track",
+    "media_previous_track",
+    "select_source",
+    "play_media",
+    "shuffle_set",
+    "repeat_set",
+    "join",
+    "unjoin",
+)
 def _media_player(call: Call, entity_id: str, state: dict[str, Any]) -> None:
     attrs, data, service = state["attributes"], call.data, call.service
     kind = "tv" if attrs.get("device_class") == "tv" else "speaker"
@@ -574,16 +695,19 @@ def _media_player(call: Call, entity_id: str, state: dict[str, Any]) -> None:
         memory = call.memory(entity_id)
         body: dict[str, Any] = {}
         if new == "off":  # HA shows nothing but grouping while off; the player remembers
-            memory["on_attributes"] = {key: value for key, value in attrs.items()
-                                       if key not in _TAIL and key not in _MP_KEPT_OFF}
+            memory["on_attributes"] = {
+                key: value for key, value in attrs.items() if key not in _TAIL and key not in _MP_KEPT_OFF
+            }
         elif current == "off":
             remembered = memory.pop("on_attributes", None)
             body = dict(remembered) if remembered is not None else media_attributes(kind, new)
-        removed = {key: DELETE for key in attrs if key not in _TAIL
-                   and key not in _MP_KEPT_OFF and key not in body} if new == "off" else {}
+        removed = (
+            {key: DELETE for key in attrs if key not in _TAIL and key not in _MP_KEPT_OFF and key not in body}
+            if new == "off"
+            else {}
+        )
         if service == "play_media":
-            body |= {"media_content_id": data["media_content_id"],
-                     "media_content_type": data["media_content_type"]}  # fmt: skip
+            body |= {"media_content_id": data["media_content_id"], "media_content_type": data["media_content_type"]}
         call.write(entity_id, new, **removed, **body)
         return
     if current == "off":
@@ -598,24 +722,27 @@ def _media_player(call: Call, entity_id: str, state: dict[str, Any]) -> None:
         "shuffle_set": lambda: {"shuffle": data.get("shuffle")},
         "repeat_set": lambda: {"repeat": data.get("repeat")},
         "media_next_track": lambda: {"media_track": (attrs.get("media_track") or 1) + 1},
-        "media_previous_track": lambda: {"media_track": max(1, (attrs.get("media_track") or 2)
-                                                            - 1)},
+        "media_previous_track": lambda: {"media_track": max(1, (attrs.get("media_track") or 2) - 1)},
         "join": lambda: {"group_members": [entity_id, *data.get("group_members", [])]},
         "unjoin": lambda: {"group_members": []},
     }[service]()
     call.write(entity_id, **updates)
 
 
-@handles("vacuum", "start", "pause", "stop", "return_to_base", "locate", "set_fan_speed",
-         "clean_spot", "send_command")  # fmt: skip
+@handles("vacuum", "start", "pause", "stop", "return_to_base", "locate", "set_fan_speed", "clean_spot", "send_command")
 def _vacuum(call: Call, entity_id: str, state: dict[str, Any]) -> None:
     """The activity a command starts (it reports returning until docked, which a run of an
     evaluation does not wait for); locate and raw commands change nothing visible."""
     if call.service == "set_fan_speed":
         call.write(entity_id, fan_speed=call.data["fan_speed"])
         return
-    new = {"start": "cleaning", "clean_spot": "cleaning", "pause": "paused", "stop": "idle",
-           "return_to_base": "returning"}.get(call.service)  # fmt: skip
+    new = {
+        "start": "cleaning",
+        "clean_spot": "cleaning",
+        "pause": "paused",
+        "stop": "idle",
+        "return_to_base": "returning",
+    }.get(call.service)
     if new is not None:
         call.write(entity_id, new)
 
@@ -625,9 +752,11 @@ def _input_number(call: Call, entity_id: str, state: dict[str, Any]) -> None:
     attrs = state["attributes"]
     low, high, step = attrs["min"], attrs["max"], attrs["step"]
     current = float(state["state"])
-    value = {"set_value": lambda: float(call.data["value"]),
-             "increment": lambda: current + step, "decrement": lambda: current - step,
-             }[call.service]()  # fmt: skip
+    value = {
+        "set_value": lambda: float(call.data["value"]),
+        "increment": lambda: current + step,
+        "decrement": lambda: current - step,
+    }[call.service]()
     if value < low or value > high:
         shown = call.data["value"] if call.service == "set_value" else value
         raise P.InvalidFormat(f"Invalid value for {entity_id}: {shown} (range {low} - {high})")
@@ -643,20 +772,19 @@ def _options_service(call: Call, entity_id: str, state: dict[str, Any]) -> None:
         new_options = call.data["options"]
         if len(set(new_options)) != len(new_options):
             raise P.HomeAssistantError(f"Duplicated options: {new_options}")
-        call.write(entity_id, current if current in new_options else new_options[0],
-                   options=new_options)  # fmt: skip
+        call.write(entity_id, current if current in new_options else new_options[0], options=new_options)
         return
     if service == "select_option":
         option = call.data["option"]
         if option not in options:
             if call.domain == "input_select":
-                raise P.HomeAssistantError(
-                    f"Invalid option: {option} (possible options: {', '.join(options)})")
+                raise P.HomeAssistantError(f"Invalid option: {option} (possible options: {', '.join(options)})")
             raise P.ServiceValidationError(
-                f"Option {option} is not valid for entity {entity_id}, valid options are: "
-                f"{', '.join(options)}.", translation_key="not_valid_option",
-                translation_domain="select", translation_placeholders={
-                    "entity_id": entity_id, "option": option, "options": ", ".join(options)})
+                f"Option {option} is not valid for entity {entity_id}, valid options are: {', '.join(options)}.",
+                translation_key="not_valid_option",
+                translation_domain="select",
+                translation_placeholders={"entity_id": entity_id, "option": option, "options": ", ".join(options)},
+            )
         call.write(entity_id, option)
         return
     index = options.index(current) if current in options else 0
@@ -673,8 +801,7 @@ def _options_service(call: Call, entity_id: str, state: dict[str, Any]) -> None:
 
 
 for _domain in ("input_select", "select"):
-    handles(_domain, "select_option", "select_first", "select_last", "select_next",
-            "select_previous")(_options_service)  # fmt: skip
+    handles(_domain, "select_option", "select_first", "select_last", "select_next", "select_previous")(_options_service)
 handles("input_select", "set_options")(_options_service)
 
 
@@ -707,10 +834,14 @@ def _input_datetime(call: Call, entity_id: str, state: dict[str, Any]) -> None:
         updates |= {"year": moment.year, "month": moment.month, "day": moment.day}
     if has_time:
         updates |= {"hour": moment.hour, "minute": moment.minute, "second": moment.second}
-    updates["timestamp"] = moment.timestamp() if has_date else (
-        moment.hour * 3600 + moment.minute * 60 + moment.second)  # fmt: skip
-    text = (moment.strftime("%Y-%m-%d %H:%M:%S") if has_date and has_time
-            else moment.strftime("%Y-%m-%d") if has_date else moment.strftime("%H:%M:%S"))
+    updates["timestamp"] = moment.timestamp() if has_date else (moment.hour * 3600 + moment.minute * 60 + moment.second)
+    text = (
+        moment.strftime("%Y-%m-%d %H:%M:%S")
+        if has_date and has_time
+        else moment.strftime("%Y-%m-%d")
+        if has_date
+        else moment.strftime("%H:%M:%S")
+    )
     call.write(entity_id, text, **updates)
 
 
@@ -727,9 +858,12 @@ handles("button", "press")(_pressed)
 def _counter(call: Call, entity_id: str, state: dict[str, Any]) -> None:
     attrs, current = state["attributes"], int(state["state"])
     step = attrs.get("step", 1)
-    value = {"increment": current + step, "decrement": current - step,
-             "reset": attrs.get("initial", 0),
-             "set_value": call.data.get("value", current)}[call.service]  # fmt: skip
+    value = {
+        "increment": current + step,
+        "decrement": current - step,
+        "reset": attrs.get("initial", 0),
+        "set_value": call.data.get("value", current),
+    }[call.service]
     below = "minimum" in attrs and value < attrs["minimum"]
     if below or ("maximum" in attrs and value > attrs["maximum"]):
         raise P.HAError(f"Value {value} for {entity_id} exceeding the limits")
@@ -756,22 +890,30 @@ def _timer(call: Call, entity_id: str, state: dict[str, Any]) -> None:
     remaining = _parse_duration(attrs.get("remaining") or attrs["duration"])
     if service == "start":
         duration = _parse_duration(call.data.get("duration") or attrs["duration"])
-        call.write(entity_id, "active", duration=_fmt_duration(duration),
-                   finishes_at=iso(now + duration.total_seconds()),
-                   remaining=_fmt_duration(duration))  # fmt: skip
+        call.write(
+            entity_id,
+            "active",
+            duration=_fmt_duration(duration),
+            finishes_at=iso(now + duration.total_seconds()),
+            remaining=_fmt_duration(duration),
+        )
     elif service == "pause" and state["state"] == "active":
         left = datetime.fromisoformat(attrs["finishes_at"]).timestamp() - now
-        call.write(entity_id, "paused", finishes_at=DELETE,
-                   remaining=_fmt_duration(timedelta(seconds=max(0.0, left))))  # fmt: skip
+        call.write(entity_id, "paused", finishes_at=DELETE, remaining=_fmt_duration(timedelta(seconds=max(0.0, left))))
     elif service in ("cancel", "finish") and state["state"] != "idle":
         call.write(entity_id, "idle", finishes_at=DELETE, remaining=DELETE)
         event = "timer.cancelled" if service == "cancel" else "timer.finished"
         call.home.fire(event, {"entity_id": entity_id}, call.context)
     elif service == "change" and state["state"] == "active":
         new = remaining + _parse_duration(str(call.data["duration"]))
-        call.write(entity_id, remaining=_fmt_duration(new), finishes_at=iso(
-            datetime.fromisoformat(attrs["finishes_at"]).timestamp()
-            + _parse_duration(str(call.data["duration"])).total_seconds()))  # fmt: skip
+        call.write(
+            entity_id,
+            remaining=_fmt_duration(new),
+            finishes_at=iso(
+                datetime.fromisoformat(attrs["finishes_at"]).timestamp()
+                + _parse_duration(str(call.data["duration"])).total_seconds()
+            ),
+        )
 
 
 @handles("schedule", "get_schedule")
@@ -786,9 +928,15 @@ def _number(call: Call, entity_id: str, state: dict[str, Any]) -> None:
     if not low <= value <= high:
         raise P.ServiceValidationError(
             f"Value {value} for {entity_id} is outside valid range {low} - {high}.",
-            translation_key="out_of_range", translation_domain="number",
-            translation_placeholders={"value": str(value), "entity_id": entity_id,
-                                      "min_value": str(low), "max_value": str(high)})
+            translation_key="out_of_range",
+            translation_domain="number",
+            translation_placeholders={
+                "value": str(value),
+                "entity_id": entity_id,
+                "min_value": str(low),
+                "max_value": str(high),
+            },
+        )
     call.write(entity_id, str(value))
 
 
@@ -797,8 +945,7 @@ def _update(call: Call, entity_id: str, state: dict[str, Any]) -> None:
     attrs = state["attributes"]
     if call.service == "install":
         version = call.data.get("version") or attrs["latest_version"]
-        call.write(entity_id, "off" if version == attrs["latest_version"] else "on",
-                   installed_version=version)  # fmt: skip
+        call.write(entity_id, "off" if version == attrs["latest_version"] else "on", installed_version=version)
     elif call.service == "skip":
         call.write(entity_id, "off", skipped_version=attrs["latest_version"])
     else:
@@ -806,8 +953,7 @@ def _update(call: Call, entity_id: str, state: dict[str, Any]) -> None:
         call.write(entity_id, "on" if newer else "off", skipped_version=None)
 
 
-_FORECAST_FEATURES = {"daily": S.WEATHER_DAILY, "hourly": S.WEATHER_HOURLY,
-                      "twice_daily": S.WEATHER_TWICE_DAILY}  # fmt: skip
+_FORECAST_FEATURES = {"daily": S.WEATHER_DAILY, "hourly": S.WEATHER_HOURLY, "twice_daily": S.WEATHER_TWICE_DAILY}
 
 
 @handles("weather", "get_forecasts")
@@ -816,8 +962,7 @@ def _forecast(call: Call, entity_id: str, state: dict[str, Any]) -> dict[str, An
     up around the current temperature; a kind the entity does not offer is an error."""
     kind, attrs = call.data["type"], state["attributes"]
     if not (attrs.get("supported_features") or 0) & _FORECAST_FEATURES[kind]:
-        raise P.HomeAssistantError(
-            f"Weather entity '{entity_id}' does not support '{kind}' forecast")
+        raise P.HomeAssistantError(f"Weather entity '{entity_id}' does not support '{kind}' forecast")
     step = {"daily": 86400, "hourly": 3600, "twice_daily": 43200}[kind]
     given = call.home.forecasts.get(entity_id, {}).get(kind)
     if given is not None:
@@ -825,17 +970,27 @@ def _forecast(call: Call, entity_id: str, state: dict[str, Any]) -> dict[str, An
         first = local.replace(minute=0, second=0, microsecond=0)
         if kind != "hourly":
             first = first.replace(hour=12 if kind == "daily" else 6)
-        return {"forecast": [{"datetime": (first + timedelta(seconds=step * index)).isoformat(),
-                              **entry} for index, entry in enumerate(given)]}  # fmt: skip
+        return {
+            "forecast": [
+                {"datetime": (first + timedelta(seconds=step * index)).isoformat(), **entry}
+                for index, entry in enumerate(given)
+            ]
+        }
     base = attrs.get("temperature", 15.0)
     conditions = ("sunny", "partlycloudy", "cloudy", "rainy", "partlycloudy")
     start = (int(call.home.now()) // step + 1) * step
     forecast = []
     for index in range(5 if kind == "daily" else 12):
-        entry = {"condition": conditions[index % 5], "datetime": iso(start + index * step),
-                 "wind_bearing": 220.0, "temperature": round(base + (index % 4) - 1, 1),
-                 "templow": round(base - 5 + index % 3, 1), "wind_speed": 12.2,
-                 "precipitation": 0.4 * (index % 3), "humidity": 70 + index % 5}  # fmt: skip
+        entry = {
+            "condition": conditions[index % 5],
+            "datetime": iso(start + index * step),
+            "wind_bearing": 220.0,
+            "temperature": round(base + (index % 4) - 1, 1),
+            "templow": round(base - 5 + index % 3, 1),
+            "wind_speed": 12.2,
+            "precipitation": 0.4 * (index % 3),
+            "humidity": 70 + index % 5,
+        }
         if kind == "twice_daily":
             entry["is_daytime"] = index % 2 == 0
         forecast.append(entry)
@@ -844,9 +999,11 @@ def _forecast(call: Call, entity_id: str, state: dict[str, Any]) -> dict[str, An
 
 @handles("automation", "trigger")
 def _trigger(call: Call, entity_id: str, state: dict[str, Any]) -> None:
-    call.home.fire("automation_triggered", {"name": state["attributes"].get("friendly_name"),
-                                            "entity_id": entity_id, "source": "action"},
-                   call.context)  # fmt: skip
+    call.home.fire(
+        "automation_triggered",
+        {"name": state["attributes"].get("friendly_name"), "entity_id": entity_id, "source": "action"},
+        call.context,
+    )
     call.write(entity_id, last_triggered=iso(time.time()))
 
 
@@ -862,11 +1019,11 @@ async def _scene(call: Call, entity_id: str, state: dict[str, Any]) -> None:
         domain = target.split(".", 1)[0]
         for service, data in reproduce_calls(domain, current, wanted):
             spec = home.service_index().get((domain, service))
-            if spec is None or (spec.features and
-                                not _supports(home.states[target], spec.features)):
+            if spec is None or (spec.features and not _supports(home.states[target], spec.features)):
                 continue
-            await call_service(home, domain, service, data, {"entity_id": target},
-                               context=call.context, return_response=False)  # fmt: skip
+            await call_service(
+                home, domain, service, data, {"entity_id": target}, context=call.context, return_response=False
+            )
     call.write(entity_id, iso(time.time()))
 
 
@@ -874,8 +1031,7 @@ async def _scene(call: Call, entity_id: str, state: dict[str, Any]) -> None:
 def _script_entity(call: Call, entity_id: str, state: dict[str, Any]) -> None:
     """script.turn_on starts the script and returns at once; turn_off stops it."""
     running = state["state"] == "on"
-    service = call.service if call.service != "toggle" else ("turn_off" if running
-                                                             else "turn_on")  # fmt: skip
+    service = call.service if call.service != "toggle" else ("turn_off" if running else "turn_on")
     if service == "turn_off":
         task = call.home.running_scripts.pop(entity_id, None)
         if task is not None:
@@ -884,13 +1040,11 @@ def _script_entity(call: Call, entity_id: str, state: dict[str, Any]) -> None:
             call.write(entity_id, "off", current=0)
         return
     variables = call.data.get("variables") or {}
-    task = asyncio.ensure_future(_run_in_background(call.home, entity_id, variables,
-                                                    call.context))  # fmt: skip
+    task = asyncio.ensure_future(_run_in_background(call.home, entity_id, variables, call.context))
     call.home.running_scripts[entity_id] = task
 
 
-async def _run_in_background(home: SimHome, entity_id: str, variables: dict[str, Any],
-                             context: Context) -> None:  # fmt: skip
+async def _run_in_background(home: SimHome, entity_id: str, variables: dict[str, Any], context: Context) -> None:
     try:
         await run_script(home, entity_id, variables, context)
     except P.HAError as err:  # HA logs a failing script; nobody awaits it
@@ -907,8 +1061,7 @@ async def _run_script(call: Call) -> dict[str, Any]:
     return {}
 
 
-async def run_script(home: SimHome, entity_id: str, variables: dict[str, Any],
-                     context: Context) -> None:  # fmt: skip
+async def run_script(home: SimHome, entity_id: str, variables: dict[str, Any], context: Context) -> None:
     script = home.scripts.get(entity_id)
     if script is None or entity_id not in home.states:
         return
@@ -926,8 +1079,7 @@ async def run_script(home: SimHome, entity_id: str, variables: dict[str, Any],
             domain, service = step["action"].split(".", 1)
             data = {key: _fill(value, values) for key, value in step.get("data", {}).items()}
             target = {key: _fill(value, values) for key, value in step.get("target", {}).items()}
-            await call_service(home, domain, service, data, target, context=context,
-                               return_response=False)  # fmt: skip
+            await call_service(home, domain, service, data, target, context=context, return_response=False)
     finally:
         home.running_scripts.pop(entity_id, None)
         if entity_id in home.states:
@@ -956,8 +1108,15 @@ async def _homeassistant_turn(call: Call) -> None:
     for domain, entity_ids in by_domain.items():
         if domain == "homeassistant" or (domain, call.service) not in services:
             continue  # HA logs the entities of domains without the service and goes on
-        await call_service(call.home, domain, call.service, extra, {"entity_id": entity_ids},
-                           context=call.context, return_response=False)  # fmt: skip
+        await call_service(
+            call.home,
+            domain,
+            call.service,
+            extra,
+            {"entity_id": entity_ids},
+            context=call.context,
+            return_response=False,
+        )
 
 
 DomainHandler = Callable[[Call], Any]

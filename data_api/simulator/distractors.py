@@ -27,28 +27,72 @@ from .util import slugify
 if TYPE_CHECKING:
     from .home import SimHome
 
-BUILDINGS = ("Guest House", "Annex", "Studio", "Coach House", "Lodge", "Pavilion", "West Wing",
-             "East Wing", "Barn", "Cottage", "Boathouse", "Gatehouse")  # fmt: skip
+BUILDINGS = (
+    "Guest House",
+    "Annex",
+    "Studio",
+    "Coach House",
+    "Lodge",
+    "Pavilion",
+    "West Wing",
+    "East Wing",
+    "Barn",
+    "Cottage",
+    "Boathouse",
+    "Gatehouse",
+)
 # Rooms of a dwelling, in the order a building gets them.
-_ROOMS = ("Living Room", "Kitchen", "Hallway", "Master Bedroom", "Bathroom", "Office",
-          "Dining Room", "Bedroom", "Garage", "Toilet", "Guest Room", "Landing", "Utility Room",
-          "Storage", "Garden", "Driveway")  # fmt: skip
+_ROOMS = (
+    "Living Room",
+    "Kitchen",
+    "Hallway",
+    "Master Bedroom",
+    "Bathroom",
+    "Office",
+    "Dining Room",
+    "Bedroom",
+    "Garage",
+    "Toilet",
+    "Guest Room",
+    "Landing",
+    "Utility Room",
+    "Storage",
+    "Garden",
+    "Driveway",
+)
 # The device a namesake of the home's own entity is, by domain.
-_NAMESAKES = {"light": "lamp", "switch": "heater", "fan": "ceiling_fan", "cover": "blinds",
-              "media_player": "tv", "climate": "trv"}  # fmt: skip
+_NAMESAKES = {
+    "light": "lamp",
+    "switch": "heater",
+    "fan": "ceiling_fan",
+    "cover": "blinds",
+    "media_player": "tv",
+    "climate": "trv",
+}
 
 
-def add_distractors(home: SimHome, count: int, *, seed: int = 0, now: float | None = None,
-                    ) -> list[str]:  # fmt: skip
+def add_distractors(
+    home: SimHome,
+    count: int,
+    *,
+    seed: int = 0,
+    now: float | None = None,
+) -> list[str]:
     """Add exactly `count` distractor entities (states) to a home that is not served yet;
     returns their entity ids."""
     if count <= 0:
         return []
     moment = float(int(time.time())) if now is None else now
     metric = home.config["unit_system"]["temperature"] == "°C"
-    plan = replace(C.PLANS["medium"], time_zone=home.config["time_zone"], metric=metric,
-                   devices_per_room=None, extras_share=0.5, own_area_share=0.0,
-                   unavailable_share=0.0)  # fmt: skip
+    plan = replace(
+        C.PLANS["medium"],
+        time_zone=home.config["time_zone"],
+        metric=metric,
+        devices_per_room=None,
+        extras_share=0.5,
+        own_area_share=0.0,
+        unavailable_share=0.0,
+    )
     builder = _Builder(plan, random.Random(f"distractors:{seed}"), moment)
     # The builder sees the home's registries, so every id it picks is free in the home.
     builder.states, builder.entities = dict(home.states), dict(home.entities)
@@ -88,15 +132,14 @@ def _home_namesakes(home: SimHome) -> list[tuple[str, str, str | None]]:
             continue
         area_id = home.effective_area(entity_id)
         area = home.areas[area_id]["name"] if area_id in home.areas else None
-        found.append((entity_id, home.states[entity_id]["attributes"].get("friendly_name")
-                      or entity_id, area))  # fmt: skip
+        found.append((entity_id, home.states[entity_id]["attributes"].get("friendly_name") or entity_id, area))
     return found
 
 
 def _without_area(name: str, area: str | None) -> str:
-    """"Kitchen Light" in the Kitchen -> "Light": the namesake gets its own area's name."""
+    """ "Kitchen Light" in the Kitchen -> "Light": the namesake gets its own area's name."""
     if area and name.casefold().startswith(area.casefold() + " "):
-        return name[len(area) + 1:]
+        return name[len(area) + 1 :]
     return name
 
 
@@ -106,8 +149,7 @@ class _Site:
 
     def __init__(self, builder: _Builder, home: SimHome) -> None:
         self.builder = builder
-        taken = " ".join(item["name"].casefold() for item in
-                         (*home.areas.values(), *home.floors.values()))  # fmt: skip
+        taken = " ".join(item["name"].casefold() for item in (*home.areas.values(), *home.floors.values()))
         self.buildings = [name for name in BUILDINGS if name.casefold() not in taken]
         self.counts: dict[str, int] = {}
         self.floor_of: dict[str, str] = {}
@@ -140,8 +182,7 @@ class _Site:
 
     def room_like(self, area: str | None) -> _Room:
         """A distractor room of the same kind as the home's area (else an office)."""
-        template = next((name for name in C.ROOMS if area and name.casefold() in
-                         area.casefold()), "Office")  # fmt: skip
+        template = next((name for name in C.ROOMS if area and name.casefold() in area.casefold()), "Office")
         if template in self.by_template:
             return self.by_template[template]
         return self._room(template, self.buildings[0])
@@ -173,7 +214,8 @@ def _merge(home: SimHome, builder: _Builder, added: list[str]) -> None:
         home.history.seed(home.states[entity_id])
         if entity_id in builder.legacy_exposure:
             home.legacy_exposure[entity_id] = builder.legacy_exposure[entity_id]
-    components = set(home.config["components"]) | builder.components | {
-        entity_id.split(".", 1)[0] for entity_id in added}
+    components = (
+        set(home.config["components"]) | builder.components | {entity_id.split(".", 1)[0] for entity_id in added}
+    )
     home.config["components"] = sorted(components)
     home.refresh_services()

@@ -24,8 +24,11 @@ if TYPE_CHECKING:
 
 # --- to-do lists --------------------------------------------------------------------------
 
-_ITEM_FIELDS = (("due_date", S.TODO_DUE_DATE), ("due_datetime", S.TODO_DUE_DATETIME),
-                ("description", S.TODO_DESCRIPTION))  # fmt: skip
+_ITEM_FIELDS = (
+    ("due_date", S.TODO_DUE_DATE),
+    ("due_datetime", S.TODO_DUE_DATETIME),
+    ("description", S.TODO_DESCRIPTION),
+)
 
 
 def todo_state(items: list[dict[str, Any]]) -> str:
@@ -40,8 +43,11 @@ def api_item(item: dict[str, Any]) -> dict[str, Any]:
 
 def _item_error(item: str) -> P.HAError:
     return P.ServiceValidationError(
-        f"Unable to find to-do list item: {item}", translation_key="item_not_found",
-        translation_domain="todo", translation_placeholders={"item": item})  # fmt: skip
+        f"Unable to find to-do list item: {item}",
+        translation_key="item_not_found",
+        translation_domain="todo",
+        translation_placeholders={"item": item},
+    )
 
 
 def _check_item_fields(features: int, data: dict[str, Any]) -> None:
@@ -49,8 +55,10 @@ def _check_item_fields(features: int, data: dict[str, Any]) -> None:
         if name in data and not features & feature:
             raise P.ServiceValidationError(
                 f"Entity does not support setting field: {name}",
-                translation_key="update_field_not_supported", translation_domain="todo",
-                translation_placeholders={"service_field": name})  # fmt: skip
+                translation_key="update_field_not_supported",
+                translation_domain="todo",
+                translation_placeholders={"service_field": name},
+            )
 
 
 def _find_item(items: list[dict[str, Any]], key: str) -> dict[str, Any] | None:
@@ -76,12 +84,18 @@ def _todo(call: Call, entity_id: str, state: dict[str, Any]) -> dict[str, Any] |
     features = state["attributes"].get("supported_features") or 0
     if call.service == "get_items":
         wanted = data.get("status")
-        return {"items": [api_item(item) for item in items
-                          if not wanted or item["status"] in wanted]}  # fmt: skip
+        return {"items": [api_item(item) for item in items if not wanted or item["status"] in wanted]}
     if call.service == "add_item":
         _check_item_fields(features, data)
-        items.append({"summary": data["item"], "uid": uuid_hex(), "status": "needs_action",
-                      "due": _due(data, home), "description": data.get("description")})
+        items.append(
+            {
+                "summary": data["item"],
+                "uid": uuid_hex(),
+                "status": "needs_action",
+                "due": _due(data, home),
+                "description": data.get("description"),
+            }
+        )
     elif call.service == "update_item":
         found = _find_item(items, data["item"])
         if found is None:
@@ -123,8 +137,7 @@ def local(value: date | datetime, home: SimHome) -> datetime:
 def current_event(home: SimHome, entity_id: str) -> dict[str, Any] | None:
     """The event in progress, else the next one to start (what a local calendar reports)."""
     now = datetime.fromtimestamp(home.now(), UTC)
-    upcoming = [event for event in home.calendar_events.get(entity_id, ())
-                if local(event["end"], home) > now]  # fmt: skip
+    upcoming = [event for event in home.calendar_events.get(entity_id, ()) if local(event["end"], home) > now]
     upcoming.sort(key=lambda event: local(event["start"], home))
     return upcoming[0] if upcoming else None
 
@@ -138,19 +151,20 @@ def calendar_state(home: SimHome, entity_id: str) -> tuple[str, dict[str, Any]]:
     start, end = local(event["start"], home), local(event["end"], home)
     now = datetime.fromtimestamp(home.now(), UTC)
     return ("on" if start <= now < end else "off"), {
-        "message": event["summary"], "all_day": not isinstance(event["start"], datetime),
+        "message": event["summary"],
+        "all_day": not isinstance(event["start"], datetime),
         "start_time": start.strftime("%Y-%m-%d %H:%M:%S"),
         "end_time": end.strftime("%Y-%m-%d %H:%M:%S"),
-        "location": event.get("location") or "", "description": event.get("description") or "",
-    }  # fmt: skip
+        "location": event.get("location") or "",
+        "description": event.get("description") or "",
+    }
 
 
 def calendar_written(home: SimHome, entity_id: str) -> tuple[str, dict[str, Any]]:
     """What a calendar writes now: its state, its event's attributes (none without an event),
     then what every entity shows last."""
     state, event = calendar_state(home, entity_id)
-    tail = {key: value for key, value in home.states[entity_id]["attributes"].items()
-            if key in TAIL_KEYS}  # fmt: skip
+    tail = {key: value for key, value in home.states[entity_id]["attributes"].items() if key in TAIL_KEYS}
     return state, {**event, **tail}
 
 
@@ -166,8 +180,7 @@ def api_event(event: dict[str, Any], home: SimHome) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key in ("start", "end"):
         value = event[key]
-        out[key] = local(value, home).isoformat() if isinstance(value, datetime) else \
-            value.isoformat()  # fmt: skip
+        out[key] = local(value, home).isoformat() if isinstance(value, datetime) else value.isoformat()
     out["summary"] = event["summary"]
     for key in ("description", "location"):
         if event.get(key) is not None:
@@ -188,11 +201,18 @@ def rest_event(event: dict[str, Any], home: SimHome) -> dict[str, Any]:
     return out
 
 
-def events_between(home: SimHome, entity_id: str, start: datetime, end: datetime,
-                   ) -> list[dict[str, Any]]:  # fmt: skip
+def events_between(
+    home: SimHome,
+    entity_id: str,
+    start: datetime,
+    end: datetime,
+) -> list[dict[str, Any]]:
     """Events overlapping [start, end), in start order."""
-    found = [event for event in home.calendar_events.get(entity_id, ())
-             if local(event["end"], home) > start and local(event["start"], home) < end]
+    found = [
+        event
+        for event in home.calendar_events.get(entity_id, ())
+        if local(event["end"], home) > start and local(event["start"], home) < end
+    ]
     return sorted(found, key=lambda event: local(event["start"], home))
 
 
@@ -204,12 +224,9 @@ def _aware(moment: datetime, home: SimHome) -> datetime:
 def _calendar(call: Call, entity_id: str, state: dict[str, Any]) -> dict[str, Any] | None:
     home, data = call.home, call.data
     if call.service == "get_events":
-        start = _aware(data.get("start_date_time") or datetime.fromtimestamp(home.now(), UTC),
-                       home)  # fmt: skip
-        end = start + data["duration"] if "duration" in data else \
-            _aware(data["end_date_time"], home)  # fmt: skip
-        return {"events": [api_event(event, home)
-                           for event in events_between(home, entity_id, start, end)]}
+        start = _aware(data.get("start_date_time") or datetime.fromtimestamp(home.now(), UTC), home)
+        end = start + data["duration"] if "duration" in data else _aware(data["end_date_time"], home)
+        return {"events": [api_event(event, home) for event in events_between(home, entity_id, start, end)]}
     if "in" in data:  # n days or weeks from today, all day
         days = data["in"].get("days", 7 * data["in"].get("weeks", 0))
         today = datetime.fromtimestamp(home.now(), home.time_zone).date()
@@ -220,10 +237,16 @@ def _calendar(call: Call, entity_id: str, state: dict[str, Any]) -> dict[str, An
     else:
         start_at = _aware(data["start_date_time"], home).astimezone(home.time_zone)
         end_at = _aware(data["end_date_time"], home).astimezone(home.time_zone)
-    home.calendar_events.setdefault(entity_id, []).append({
-        "uid": uuid_hex(), "summary": data["summary"], "start": start_at, "end": end_at,
-        "description": data.get("description") or "", "location": data.get("location"),
-    })  # fmt: skip
+    home.calendar_events.setdefault(entity_id, []).append(
+        {
+            "uid": uuid_hex(),
+            "summary": data["summary"],
+            "start": start_at,
+            "end": end_at,
+            "description": data.get("description") or "",
+            "location": data.get("location"),
+        }
+    )
     refresh_calendar(call, entity_id)
     return None
 
@@ -245,17 +268,21 @@ def _valve(call: Call, entity_id: str, state: dict[str, Any]) -> None:
     if service == "stop_valve":
         stop_moving(call, entity_id, state)
         return
-    position = call.data["position"] if service == "set_valve_position" else \
-        100 if service == "open_valve" else 0  # fmt: skip
+    position = call.data["position"] if service == "set_valve_position" else 100 if service == "open_valve" else 0
     move_to(call, entity_id, state, position)
 
 
 # --- alarm control panels -----------------------------------------------------------------
 
-_ARMED = {"alarm_arm_home": "armed_home", "alarm_arm_away": "armed_away",
-          "alarm_arm_night": "armed_night", "alarm_arm_vacation": "armed_vacation",
-          "alarm_arm_custom_bypass": "armed_custom_bypass", "alarm_trigger": "triggered",
-          "alarm_disarm": "disarmed"}  # fmt: skip
+_ARMED = {
+    "alarm_arm_home": "armed_home",
+    "alarm_arm_away": "armed_away",
+    "alarm_arm_night": "armed_night",
+    "alarm_arm_vacation": "armed_vacation",
+    "alarm_arm_custom_bypass": "armed_custom_bypass",
+    "alarm_trigger": "triggered",
+    "alarm_disarm": "disarmed",
+}
 
 
 @handles("alarm_control_panel", *_ARMED)
@@ -270,13 +297,17 @@ def _alarm(call: Call, entity_id: str, state: dict[str, Any]) -> None:
     if arming and code is None and required:
         raise P.ServiceValidationError(
             f"Arming requires a code but none was given for {entity_id}.",
-            translation_key="code_arm_required", translation_domain="alarm_control_panel",
-            translation_placeholders={"entity_id": entity_id})  # fmt: skip
+            translation_key="code_arm_required",
+            translation_domain="alarm_control_panel",
+            translation_placeholders={"entity_id": entity_id},
+        )
     secret = call.home.alarm_codes.get(entity_id)
     checks_code = service == "alarm_disarm" or (arming and required)
     if secret and checks_code and code != secret:
-        raise P.ServiceValidationError("Invalid alarm code provided",
-                                       translation_key="invalid_code",
-                                       translation_domain="manual",
-                                       translation_placeholders=None)  # fmt: skip
+        raise P.ServiceValidationError(
+            "Invalid alarm code provided",
+            translation_key="invalid_code",
+            translation_domain="manual",
+            translation_placeholders=None,
+        )
     call.write(entity_id, _ARMED[service])

@@ -49,8 +49,9 @@ class _Baseline:
 class EvalHome(SimHome):
     """A SimHome built by `fixtures.load_home`; serve it with `SimulatedHA(home)`."""
 
-    def __init__(self, data: GeneratedHome, fixture: HomeFixture, written: dict[str, Written],
-                 context: HomeContext) -> None:  # fmt: skip
+    def __init__(
+        self, data: GeneratedHome, fixture: HomeFixture, written: dict[str, Written], context: HomeContext
+    ) -> None:
         super().__init__(data, size="fixture", seed=0)
         self.fixture = fixture
         self.context = context
@@ -71,10 +72,14 @@ class EvalHome(SimHome):
         integration and device keep elsewhere; `fire` writes it through the state machine."""
         domain = entity_id.split(".", 1)[0]
         self.memory[entity_id] = dict(spec.memory)
-        for store, value in ((self.todo_items, spec.todo_items),
-                             (self.calendar_events, spec.events),
-                             (self.forecasts, spec.forecasts), (self.alarm_codes, spec.alarm_code),
-                             (self.scenes, spec.scene), (self.scripts, spec.script)):
+        for store, value in (
+            (self.todo_items, spec.todo_items),
+            (self.calendar_events, spec.events),
+            (self.forecasts, spec.forecasts),
+            (self.alarm_codes, spec.alarm_code),
+            (self.scenes, spec.scene),
+            (self.scripts, spec.script),
+        ):
             if value is not None:
                 store[entity_id] = value  # type: ignore[index]
             else:
@@ -87,19 +92,23 @@ class EvalHome(SimHome):
             self.set_state(entity_id, state, attributes)
         else:
             current = self.states[entity_id]
-            self.states[entity_id] = state_entry(entity_id, state, attributes,
-                                                 changed=_stamp(current),
-                                                 context_id=current["context"]["id"])
+            self.states[entity_id] = state_entry(
+                entity_id, state, attributes, changed=_stamp(current), context_id=current["context"]["id"]
+            )
 
     def freeze(self) -> None:
         """Remember the home as it is now as the state `reset` returns to."""
         self._baseline = _Baseline(
             states={eid: (s["state"], s["attributes"]) for eid, s in self.states.items()},
-            memory=copy.deepcopy(self.memory), todo_items=copy.deepcopy(self.todo_items),
+            memory=copy.deepcopy(self.memory),
+            todo_items=copy.deepcopy(self.todo_items),
             calendar_events=copy.deepcopy(self.calendar_events),
-            forecasts=copy.deepcopy(self.forecasts), alarm_codes=dict(self.alarm_codes),
-            scenes=dict(self.scenes), scripts=dict(self.scripts),
-            legacy_exposure=dict(self.legacy_exposure))  # fmt: skip
+            forecasts=copy.deepcopy(self.forecasts),
+            alarm_codes=dict(self.alarm_codes),
+            scenes=dict(self.scenes),
+            scripts=dict(self.scripts),
+            legacy_exposure=dict(self.legacy_exposure),
+        )
         self._dirty.clear()
 
     # --- a case -----------------------------------------------------------------------------
@@ -115,13 +124,12 @@ class EvalHome(SimHome):
                 raise FixtureError(f"setup names {entity_id}, which the home does not list")
             change = change or {}
             if not isinstance(change, dict) or set(change) - {"state", "attributes"}:
-                raise FixtureError(f"setup of {entity_id} must be {{state, attributes}}, got "
-                                   f"{change!r}")  # fmt: skip
+                raise FixtureError(f"setup of {entity_id} must be {{state, attributes}}, got {change!r}")
             state = change.get("state")
             attributes = {**written.attributes, **(change.get("attributes") or {})}
-            spec = entity_spec(entity_id, written.name,
-                               written.state if state is None else state, attributes,
-                               self.context)  # fmt: skip
+            spec = entity_spec(
+                entity_id, written.name, written.state if state is None else state, attributes, self.context
+            )
             self.apply_spec(entity_id, spec, fire=True)
 
     def snapshot(self, entity_ids: Any = None) -> dict[str, dict[str, Any]]:
@@ -130,8 +138,11 @@ class EvalHome(SimHome):
         they are shared rather than copied (5,000 entities in ~2 ms): do not edit them."""
         states = self.states
         ids = states if entity_ids is None else entity_ids
-        return {eid: {"state": states[eid]["state"], "attributes": states[eid]["attributes"]}
-                for eid in ids if eid in states}  # fmt: skip
+        return {
+            eid: {"state": states[eid]["state"], "attributes": states[eid]["attributes"]}
+            for eid in ids
+            if eid in states
+        }
 
     def set_clock(self, moment: datetime | float | None) -> None:
         """Pretend it is `moment` (a test's context_now; None: the real time). Calendars show

@@ -23,8 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from . import protocol as P
-from .generator import (METRIC_UNITS, US_UNITS, GeneratedHome, build_home, default_exposed,
-                        registry_entry, script_fields)
+from .generator import METRIC_UNITS, US_UNITS, GeneratedHome, build_home, default_exposed, registry_entry, script_fields
 from .history import History
 from .schema import valid_entity_id
 from .services import AnyService, DescribedService, script_service
@@ -35,8 +34,7 @@ Listener = Callable[[Event], None]
 Context = dict[str, str | None]
 
 # `extended_dict` minus these is the `config/entity_registry/list` item (`as_partial_dict`).
-EXTENDED_ONLY_KEYS = ("aliases", "capabilities", "device_class", "original_device_class",
-                      "original_icon")  # fmt: skip
+EXTENDED_ONLY_KEYS = ("aliases", "capabilities", "device_class", "original_device_class", "original_icon")
 _REGISTRY_ATTRS = ("device_class", "icon", "friendly_name", "supported_features")
 
 
@@ -160,8 +158,7 @@ class SimHome:
 
     def exposed_entities(self) -> dict[str, Any]:
         """`homeassistant/expose_entity/list`: only entities exposed to some assistant."""
-        exposed = {eid: {"conversation": True} for eid, flag in self.legacy_exposure.items()
-                   if flag}  # fmt: skip
+        exposed = {eid: {"conversation": True} for eid, flag in self.legacy_exposure.items() if flag}
         for entity_id in self.entities:
             if self.is_exposed(entity_id):
                 exposed[entity_id] = {"conversation": True}
@@ -215,19 +212,25 @@ class SimHome:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
-    def fire(self, event_type: str, data: dict[str, Any], context: Context | None = None,
-             *, at: float | None = None) -> Event:  # fmt: skip
-        event = {"event_type": event_type, "data": data, "origin": "LOCAL",
-                 "time_fired": iso(at if at is not None else time.time()),
-                 "context": context or new_context()}  # fmt: skip
+    def fire(
+        self, event_type: str, data: dict[str, Any], context: Context | None = None, *, at: float | None = None
+    ) -> Event:
+        event = {
+            "event_type": event_type,
+            "data": data,
+            "origin": "LOCAL",
+            "time_fired": iso(at if at is not None else time.time()),
+            "context": context or new_context(),
+        }
         for listener in list(self._listeners):
             listener(event)
         return event
 
     # --- states -------------------------------------------------------------------------------
 
-    def set_state(self, entity_id: str, state: str, attributes: dict[str, Any] | None = None,
-                  *, context: Context | None = None) -> dict[str, Any] | None:  # fmt: skip
+    def set_state(
+        self, entity_id: str, state: str, attributes: dict[str, Any] | None = None, *, context: Context | None = None
+    ) -> dict[str, Any] | None:
         """Write a state like HA's state machine; returns the new state, or None when only
         `last_reported` moved (same state and attributes: no state_changed event)."""
         now = time.time()
@@ -241,24 +244,28 @@ class SimHome:
             return None
         context = context or new_context()
         last_changed = old["last_changed"] if old is not None and old["state"] == state else stamp
-        new = {"entity_id": entity_id, "state": state, "attributes": attributes,
-               "last_changed": last_changed, "last_reported": stamp, "last_updated": stamp,
-               "context": context}  # fmt: skip
+        new = {
+            "entity_id": entity_id,
+            "state": state,
+            "attributes": attributes,
+            "last_changed": last_changed,
+            "last_reported": stamp,
+            "last_updated": stamp,
+            "context": context,
+        }
         self.states[entity_id] = new
         self._state_json.pop(entity_id, None)
         self.history.record(new, now)
         if old is None:
             self._decide_exposure(entity_id)
-        self.fire("state_changed", {"entity_id": entity_id, "old_state": old, "new_state": new},
-                  context, at=now)  # fmt: skip
+        self.fire("state_changed", {"entity_id": entity_id, "old_state": old, "new_state": new}, context, at=now)
         return new
 
     def remove_state(self, entity_id: str, context: Context | None = None) -> None:
         old = self.states.pop(entity_id, None)
         self._state_json.pop(entity_id, None)
         if old is not None:
-            self.fire("state_changed", {"entity_id": entity_id, "old_state": old,
-                                        "new_state": None}, context)  # fmt: skip
+            self.fire("state_changed", {"entity_id": entity_id, "old_state": old, "new_state": None}, context)
 
     def _rewrite_registry_attrs(self, entity_id: str) -> None:
         """Recompute friendly_name/icon/device_class after a registry or device change, the way
@@ -268,11 +275,12 @@ class SimHome:
             return
         old = current["attributes"]
         attrs = {key: value for key, value in old.items() if key not in _REGISTRY_ATTRS}
-        for key, value in (("device_class", entry["device_class"] or
-                            entry["original_device_class"]),
-                           ("icon", entry["icon"] or entry["original_icon"]),
-                           ("friendly_name", self.friendly_name(entry)),
-                           ("supported_features", old.get("supported_features"))):  # fmt: skip
+        for key, value in (
+            ("device_class", entry["device_class"] or entry["original_device_class"]),
+            ("icon", entry["icon"] or entry["original_icon"]),
+            ("friendly_name", self.friendly_name(entry)),
+            ("supported_features", old.get("supported_features")),
+        ):
             if value is not None:
                 attrs[key] = value
         self.set_state(entity_id, current["state"], attrs)
@@ -295,17 +303,23 @@ class SimHome:
     def _check_name(self, items: dict[str, dict[str, Any]], name: str, skip: str | None) -> None:
         for item_id, item in items.items():
             if item_id != skip and _normalized(item["name"]) == _normalized(name):
-                raise P.HAError(f"The name {name} ({_normalized(name)}) is already in use",
-                                code=P.ERR_INVALID_INFO)  # fmt: skip
+                raise P.HAError(f"The name {name} ({_normalized(name)}) is already in use", code=P.ERR_INVALID_INFO)
 
-    def create_floor(self, name: str, *, aliases: Iterable[str] = (), icon: str | None = None,
-                     level: int | None = None) -> dict[str, Any]:  # fmt: skip
+    def create_floor(
+        self, name: str, *, aliases: Iterable[str] = (), icon: str | None = None, level: int | None = None
+    ) -> dict[str, Any]:
         self._check_name(self.floors, name, None)
         now = time.time()
         floor_id = unique_slug(slugify(name), self.floors)
-        floor = {"aliases": list(dict.fromkeys(aliases)), "created_at": now,
-                 "floor_id": floor_id, "icon": icon, "level": level, "name": name,
-                 "modified_at": now}  # fmt: skip
+        floor = {
+            "aliases": list(dict.fromkeys(aliases)),
+            "created_at": now,
+            "floor_id": floor_id,
+            "icon": icon,
+            "level": level,
+            "name": name,
+            "modified_at": now,
+        }
         self.floors[floor_id] = floor
         self.fire("floor_registry_updated", {"action": "create", "floor_id": floor_id})
         return floor
@@ -329,18 +343,34 @@ class SimHome:
                 self.update_area(area["area_id"], floor_id=None)
         self.fire("floor_registry_updated", {"action": "remove", "floor_id": floor_id})
 
-    def create_area(self, name: str, *, aliases: Iterable[str] = (), floor_id: str | None = None,
-                    icon: str | None = None, labels: Iterable[str] = (),
-                    picture: str | None = None, humidity_entity_id: str | None = None,
-                    temperature_entity_id: str | None = None) -> dict[str, Any]:  # fmt: skip
+    def create_area(
+        self,
+        name: str,
+        *,
+        aliases: Iterable[str] = (),
+        floor_id: str | None = None,
+        icon: str | None = None,
+        labels: Iterable[str] = (),
+        picture: str | None = None,
+        humidity_entity_id: str | None = None,
+        temperature_entity_id: str | None = None,
+    ) -> dict[str, Any]:
         self._check_name(self.areas, name, None)
         now = time.time()
         area_id = unique_slug(slugify(name), self.areas)
-        area = {"aliases": list(dict.fromkeys(aliases)), "area_id": area_id,
-                "floor_id": floor_id, "humidity_entity_id": humidity_entity_id, "icon": icon,
-                "labels": list(dict.fromkeys(labels)), "name": name, "picture": picture,
-                "temperature_entity_id": temperature_entity_id, "created_at": now,
-                "modified_at": now}  # fmt: skip
+        area = {
+            "aliases": list(dict.fromkeys(aliases)),
+            "area_id": area_id,
+            "floor_id": floor_id,
+            "humidity_entity_id": humidity_entity_id,
+            "icon": icon,
+            "labels": list(dict.fromkeys(labels)),
+            "name": name,
+            "picture": picture,
+            "temperature_entity_id": temperature_entity_id,
+            "created_at": now,
+            "modified_at": now,
+        }
         self.areas[area_id] = area
         self.fire("area_registry_updated", {"action": "create", "area_id": area_id})
         return area
@@ -368,13 +398,21 @@ class SimHome:
         del self.areas[area_id]
         self.fire("area_registry_updated", {"action": "remove", "area_id": area_id})
 
-    def create_label(self, name: str, *, color: str | None = None, icon: str | None = None,
-                     description: str | None = None) -> dict[str, Any]:  # fmt: skip
+    def create_label(
+        self, name: str, *, color: str | None = None, icon: str | None = None, description: str | None = None
+    ) -> dict[str, Any]:
         self._check_name(self.labels, name, None)
         now = time.time()
         label_id = unique_slug(slugify(name), self.labels)
-        label = {"color": color, "created_at": now, "description": description, "icon": icon,
-                 "label_id": label_id, "name": name, "modified_at": now}  # fmt: skip
+        label = {
+            "color": color,
+            "created_at": now,
+            "description": description,
+            "icon": icon,
+            "label_id": label_id,
+            "name": name,
+            "modified_at": now,
+        }
         self.labels[label_id] = label
         self.fire("label_registry_updated", {"action": "create", "label_id": label_id})
         return label
@@ -396,16 +434,13 @@ class SimHome:
         # The registries drop the label in listeners that run before subscribers see the event.
         for area in list(self.areas.values()):
             if label_id in area["labels"]:
-                self.update_area(area["area_id"],
-                                 labels=[x for x in area["labels"] if x != label_id])
+                self.update_area(area["area_id"], labels=[x for x in area["labels"] if x != label_id])
         for device in list(self.devices.values()):
             if label_id in device["labels"]:
-                self.update_device(device["id"],
-                                   labels=[x for x in device["labels"] if x != label_id])
+                self.update_device(device["id"], labels=[x for x in device["labels"] if x != label_id])
         for entry in list(self.entities.values()):
             if label_id in entry["labels"]:
-                self.update_entity(entry["entity_id"],
-                                   labels=[x for x in entry["labels"] if x != label_id])
+                self.update_entity(entry["entity_id"], labels=[x for x in entry["labels"] if x != label_id])
         self.fire("label_registry_updated", {"action": "remove", "label_id": label_id})
 
     @staticmethod
@@ -441,8 +476,7 @@ class SimHome:
                     self._rewrite_registry_attrs(entry["entity_id"])
         if "disabled_by" in old:
             self._cascade_device_disabled(device_id, device["disabled_by"])
-        self.fire("device_registry_updated", {"action": "update", "device_id": device_id,
-                                              "changes": old})  # fmt: skip
+        self.fire("device_registry_updated", {"action": "update", "device_id": device_id, "changes": old})
         return device
 
     def _device_entries(self, device_id: str) -> list[dict[str, Any]]:
@@ -469,8 +503,7 @@ class SimHome:
 
     # --- entities -----------------------------------------------------------------------------
 
-    def update_entity(self, entity_id: str, *, new_entity_id: str | None = None,
-                      **changes: Any) -> dict[str, Any]:  # fmt: skip
+    def update_entity(self, entity_id: str, *, new_entity_id: str | None = None, **changes: Any) -> dict[str, Any]:
         """`config/entity_registry/update` semantics; raises HAError for invalid input."""
         entry = self.entities.get(entity_id)
         if entry is None:
@@ -480,8 +513,7 @@ class SimHome:
         if renamed:
             assert new_entity_id is not None
             if new_entity_id in self.entities or new_entity_id in self.states:
-                raise P.HAError("Entity with this ID is already registered",
-                                code=P.ERR_INVALID_INFO)  # fmt: skip
+                raise P.HAError("Entity with this ID is already registered", code=P.ERR_INVALID_INFO)
             if not valid_entity_id(new_entity_id):
                 raise P.HAError("Invalid entity ID", code=P.ERR_INVALID_INFO)
             if new_entity_id.split(".")[0] != entity_id.split(".")[0]:
@@ -492,20 +524,17 @@ class SimHome:
             old["entity_id"] = entity_id
             entry["entity_id"] = new_entity_id
             entry["modified_at"] = time.time()
-            self.entities = {new_entity_id if key == entity_id else key: value
-                             for key, value in self.entities.items()}  # fmt: skip
+            self.entities = {new_entity_id if key == entity_id else key: value for key, value in self.entities.items()}
         if not old:
             return entry
         self._after_entity_update(entity_id, entry, old)
-        data: dict[str, Any] = {"action": "update", "entity_id": entry["entity_id"],
-                                "changes": old}  # fmt: skip
+        data: dict[str, Any] = {"action": "update", "entity_id": entry["entity_id"], "changes": old}
         if renamed:
             data["old_entity_id"] = entity_id
         self.fire("entity_registry_updated", data)
         return entry
 
-    def _after_entity_update(self, old_id: str, entry: dict[str, Any],
-                             old: dict[str, Any]) -> None:  # fmt: skip
+    def _after_entity_update(self, old_id: str, entry: dict[str, Any], old: dict[str, Any]) -> None:
         """What the entity itself does on a registry update (helpers/entity.py)."""
         new_id = entry["entity_id"]
         if entry["disabled_by"] is not None:
@@ -517,8 +546,10 @@ class SimHome:
         if new_id != old_id:  # removed, then added again under its new id
             current = self.states.get(old_id)
             self.remove_state(old_id)
-            self.scenes = {sid: {new_id if t == old_id else t: v for t, v in targets.items()}
-                           for sid, targets in self.scenes.items()}  # fmt: skip
+            self.scenes = {
+                sid: {new_id if t == old_id else t: v for t, v in targets.items()}
+                for sid, targets in self.scenes.items()
+            }
             if current is not None:
                 self.history.rename(old_id, new_id)
                 self.set_state(new_id, current["state"], dict(current["attributes"]))
@@ -569,8 +600,9 @@ class SimHome:
         device_class = (state or {}).get("attributes", {}).get("device_class")
         if entry is None:
             return default_exposed(entity_id, device_class, hidden=False, category=None)
-        return default_exposed(entity_id, device_class, category=entry["entity_category"],
-                               hidden=entry["hidden_by"] is not None)  # fmt: skip
+        return default_exposed(
+            entity_id, device_class, category=entry["entity_category"], hidden=entry["hidden_by"] is not None
+        )
 
     # --- core config --------------------------------------------------------------------------
 
@@ -595,37 +627,47 @@ class SimHome:
         gets a registry entry, its `script.<object_id>` service and a state, in that order; a
         changed one loses its service and state and gets them again; an unchanged one stays."""
         entity_id = f"script.{object_id}"
-        script = {"name": config.get("alias") or object_id,
-                  "description": config.get("description", ""),
-                  "fields": script_fields(config.get("fields") or {}),
-                  "sequence": list(config["sequence"]), "icon": config.get("icon"),
-                  "mode": config.get("mode", "single")}  # fmt: skip
+        script = {
+            "name": config.get("alias") or object_id,
+            "description": config.get("description", ""),
+            "fields": script_fields(config.get("fields") or {}),
+            "sequence": list(config["sequence"]),
+            "icon": config.get("icon"),
+            "mode": config.get("mode", "single"),
+        }
         if self.scripts.get(entity_id) == script:
             return
         last_triggered = None
         if entity_id in self.scripts:  # reload removes the old entity first
-            last_triggered = (self.states.get(entity_id) or {}).get("attributes", {}).get(
-                "last_triggered")  # restored by the new entity (RestoreEntity)
+            last_triggered = (
+                (self.states.get(entity_id) or {}).get("attributes", {}).get("last_triggered")
+            )  # restored by the new entity (RestoreEntity)
             self._remove_script_entity(entity_id)
             self.remove_state(entity_id)
         self.scripts[entity_id] = script
         entry = self.entities.get(entity_id)
         if entry is None:
             now = time.time()
-            entry = registry_entry(entity_id, "script", object_id, entry_uuid=uuid_hex(),
-                                   created=now, original_name=script["name"],
-                                   original_icon=script["icon"], exposed=None)  # fmt: skip
+            entry = registry_entry(
+                entity_id,
+                "script",
+                object_id,
+                entry_uuid=uuid_hex(),
+                created=now,
+                original_name=script["name"],
+                original_icon=script["icon"],
+                exposed=None,
+            )
             self.entities[entity_id] = entry
             self.fire("entity_registry_updated", {"action": "create", "entity_id": entity_id})
         else:
-            self.update_entity(entity_id, original_name=script["name"],
-                               original_icon=script["icon"])  # fmt: skip
+            self.update_entity(entity_id, original_name=script["name"], original_icon=script["icon"])
         if entry["disabled_by"] is not None:  # a disabled entity is not added
             return
-        self._register(script_service(object_id, entry["name"] or script["name"],
-                                      script["description"], script["fields"]))  # fmt: skip
-        attrs: dict[str, Any] = {"last_triggered": last_triggered, "mode": script["mode"],
-                                 "current": 0}  # fmt: skip
+        self._register(
+            script_service(object_id, entry["name"] or script["name"], script["description"], script["fields"])
+        )
+        attrs: dict[str, Any] = {"last_triggered": last_triggered, "mode": script["mode"], "current": 0}
         if script["mode"] in ("queued", "parallel"):
             attrs["max"] = config.get("max", 10)
         if icon := entry["icon"] or entry["original_icon"]:
@@ -652,20 +694,36 @@ class SimHome:
 
     # --- services -----------------------------------------------------------------------------
 
-    async def call_service(self, domain: str, service: str, data: dict[str, Any] | None = None,
-                           target: dict[str, Any] | None = None, *,
-                           context: Context | None = None,
-                           return_response: bool = False) -> Any:  # fmt: skip
+    async def call_service(
+        self,
+        domain: str,
+        service: str,
+        data: dict[str, Any] | None = None,
+        target: dict[str, Any] | None = None,
+        *,
+        context: Context | None = None,
+        return_response: bool = False,
+    ) -> Any:
         """Run a service as HA's `ServiceRegistry.async_call(blocking=True)`; raises HAError."""
         from .actions import call_service
 
-        return await call_service(self, domain, service, data, target,
-                                  context=context or new_context(self.user_id),
-                                  return_response=return_response)  # fmt: skip
+        return await call_service(
+            self,
+            domain,
+            service,
+            data,
+            target,
+            context=context or new_context(self.user_id),
+            return_response=return_response,
+        )
 
 
-def generate_home(size: str = "small", seed: int = 42, *, now: float | datetime | None = None,
-                  ) -> SimHome:  # fmt: skip
+def generate_home(
+    size: str = "small",
+    seed: int = 42,
+    *,
+    now: float | datetime | None = None,
+) -> SimHome:
     """A realistic home: `small` (~130 entities, like HA's demo), `medium` (~770 entities,
     ~93 devices, 17 areas) or `large` (~5,000 entities, a multi-building site). The same
     (size, seed, now) gives the same home; `now` defaults to the current time."""
@@ -673,4 +731,3 @@ def generate_home(size: str = "small", seed: int = 42, *, now: float | datetime 
         now = now.astimezone(UTC).timestamp()
     moment = float(now) if now is not None else float(int(time.time()))
     return SimHome(build_home(size, seed, moment), size=size, seed=seed)
-

@@ -40,8 +40,9 @@ class Context:
 Profile = Callable[[Context], Built]
 
 
-def compose(built: Built, *, friendly_name: str | None, device_class: str | None = None,
-            icon: str | None = None) -> dict[str, Any]:  # fmt: skip
+def compose(
+    built: Built, *, friendly_name: str | None, device_class: str | None = None, icon: str | None = None
+) -> dict[str, Any]:
     """The state's attribute dict, in HA's order."""
     attrs: dict[str, Any] = dict(built.capabilities or {})
     attrs.update(built.attributes)
@@ -63,9 +64,16 @@ def compose(built: Built, *, friendly_name: str | None, device_class: str | None
 MIN_KELVIN, MAX_KELVIN = 2202, 6535
 
 
-def light_color_attributes(modes: list[str], color_mode: str | None, *, brightness: int | None,
-                           kelvin: int | None, hs: tuple[float, float] | None,
-                           effect: str | None, has_effect: bool) -> dict[str, Any]:  # fmt: skip
+def light_color_attributes(
+    modes: list[str],
+    color_mode: str | None,
+    *,
+    brightness: int | None,
+    kelvin: int | None,
+    hs: tuple[float, float] | None,
+    effect: str | None,
+    has_effect: bool,
+) -> dict[str, Any]:
     """A light's state attributes for a colour mode (None = off), as LightEntity writes them."""
     attrs: dict[str, Any] = {}
     if has_effect:
@@ -92,15 +100,22 @@ def light_color_attributes(modes: list[str], color_mode: str | None, *, brightne
     return attrs
 
 
-def light_capabilities(modes: list[str], effects: list[str] | None, *,
-                       min_kelvin: int = MIN_KELVIN, max_kelvin: int = MAX_KELVIN,
-                       ) -> dict[str, Any]:  # fmt: skip
+def light_capabilities(
+    modes: list[str],
+    effects: list[str] | None,
+    *,
+    min_kelvin: int = MIN_KELVIN,
+    max_kelvin: int = MAX_KELVIN,
+) -> dict[str, Any]:
     """A light's capability attributes: colour temperature range, effects, colour modes."""
     caps: dict[str, Any] = {}
     if "color_temp" in modes:
-        caps |= {"min_color_temp_kelvin": min_kelvin, "max_color_temp_kelvin": max_kelvin,
-                 "min_mireds": kelvin_to_mired(max_kelvin) + 1,
-                 "max_mireds": kelvin_to_mired(min_kelvin)}  # fmt: skip
+        caps |= {
+            "min_color_temp_kelvin": min_kelvin,
+            "max_color_temp_kelvin": max_kelvin,
+            "min_mireds": kelvin_to_mired(max_kelvin) + 1,
+            "max_mireds": kelvin_to_mired(min_kelvin),
+        }
     if effects:
         caps["effect_list"] = effects
     caps["supported_color_modes"] = modes
@@ -116,10 +131,14 @@ def _light(modes: list[str], *, effects: list[str] | None = None) -> Profile:
         if on:
             mode = "hs" if "hs" in modes and rng.random() < 0.3 else modes[0]
         attrs = light_color_attributes(
-            modes, mode, brightness=rng.choice([77, 128, 180, 255]),
-            kelvin=rng.choice([2700, 3000, 4000]), hs=(rng.choice([30.0, 220.0, 345.0]), 75.0),
-            effect=None, has_effect=bool(effects),
-        )  # fmt: skip
+            modes,
+            mode,
+            brightness=rng.choice([77, 128, 180, 255]),
+            kelvin=rng.choice([2700, 3000, 4000]),
+            hs=(rng.choice([30.0, 220.0, 345.0]), 75.0),
+            effect=None,
+            has_effect=bool(effects),
+        )
         features = S.LIGHT_TRANSITION | (S.LIGHT_EFFECT if effects else 0)
         return Built("on" if on else "off", caps, attrs, supported_features=features)
 
@@ -129,8 +148,15 @@ def _light(modes: list[str], *, effects: list[str] | None = None) -> Profile:
 # --- sensors --------------------------------------------------------------------------------
 
 
-def _sensor(device_class: str | None, unit: str | None, low: float, high: float, *,
-            digits: int = 1, state_class: str | None = "measurement") -> Profile:  # fmt: skip
+def _sensor(
+    device_class: str | None,
+    unit: str | None,
+    low: float,
+    high: float,
+    *,
+    digits: int = 1,
+    state_class: str | None = "measurement",
+) -> Profile:
     def build(ctx: Context) -> Built:
         value = ctx.rng.uniform(low, high)
         text = f"{value:.{digits}f}" if digits else str(round(value))
@@ -183,27 +209,41 @@ def _climate(kind: str) -> Profile:
         rng = ctx.rng
         current = round(rng.uniform(18.5, 22.5), 1)
         if kind == "trv":
-            caps = {"hvac_modes": ["off", "heat", "auto"], "min_temp": 5.0, "max_temp": 30.0,
-                    "target_temp_step": 0.5, "preset_modes": ["eco", "comfort", "away", "boost"]}
+            caps = {
+                "hvac_modes": ["off", "heat", "auto"],
+                "min_temp": 5.0,
+                "max_temp": 30.0,
+                "target_temp_step": 0.5,
+                "preset_modes": ["eco", "comfort", "away", "boost"],
+            }
             mode = rng.choice(["heat", "auto", "heat"])
             target = rng.choice([19.0, 20.0, 20.5, 21.0])
-            attrs = {"current_temperature": current, "temperature": target,
-                     "hvac_action": "heating" if target > current else "idle",
-                     "preset_mode": rng.choice(["comfort", "eco"])}
-            features = (S.CLIMATE_TARGET_TEMP | S.CLIMATE_PRESET | S.CLIMATE_OFF
-                        | S.CLIMATE_ON)  # fmt: skip
+            attrs = {
+                "current_temperature": current,
+                "temperature": target,
+                "hvac_action": "heating" if target > current else "idle",
+                "preset_mode": rng.choice(["comfort", "eco"]),
+            }
+            features = S.CLIMATE_TARGET_TEMP | S.CLIMATE_PRESET | S.CLIMATE_OFF | S.CLIMATE_ON
             return Built(mode, caps, attrs, supported_features=features)
-        caps = {"hvac_modes": ["off", "heat", "cool", "heat_cool", "dry", "fan_only"],
-                "min_temp": 16.0, "max_temp": 31.0, "target_temp_step": 1.0,
-                "fan_modes": ["auto", "low", "medium", "high"],
-                "swing_modes": ["off", "vertical"]}  # fmt: skip
+        caps = {
+            "hvac_modes": ["off", "heat", "cool", "heat_cool", "dry", "fan_only"],
+            "min_temp": 16.0,
+            "max_temp": 31.0,
+            "target_temp_step": 1.0,
+            "fan_modes": ["auto", "low", "medium", "high"],
+            "swing_modes": ["off", "vertical"],
+        }
         on = rng.random() < 0.3
-        attrs = {"current_temperature": current, "temperature": 22.0,
-                 "current_humidity": round(rng.uniform(35, 60)),
-                 "fan_mode": "auto", "hvac_action": "cooling" if on else "off",
-                 "swing_mode": "off"}  # fmt: skip
-        features = (S.CLIMATE_TARGET_TEMP | S.CLIMATE_FAN_MODE | S.CLIMATE_SWING | S.CLIMATE_OFF
-                    | S.CLIMATE_ON)  # fmt: skip
+        attrs = {
+            "current_temperature": current,
+            "temperature": 22.0,
+            "current_humidity": round(rng.uniform(35, 60)),
+            "fan_mode": "auto",
+            "hvac_action": "cooling" if on else "off",
+            "swing_mode": "off",
+        }
+        features = S.CLIMATE_TARGET_TEMP | S.CLIMATE_FAN_MODE | S.CLIMATE_SWING | S.CLIMATE_OFF | S.CLIMATE_ON
         return Built("cool" if on else "off", caps, attrs, supported_features=features)
 
     return build
@@ -223,8 +263,7 @@ def _cover(device_class: str, *, position: bool = True, tilt: bool = False) -> P
             features |= S.COVER_SET_POSITION | S.COVER_STOP
         if tilt:
             features |= S.COVER_OPEN_TILT | S.COVER_CLOSE_TILT | S.COVER_SET_TILT
-        state = ("open" if pos else "closed") if position else rng.choice(["closed", "closed",
-                                                                             "open"])
+        state = ("open" if pos else "closed") if position else rng.choice(["closed", "closed", "open"])
         return Built(state, None, attrs, device_class, supported_features=features)
 
     return build
@@ -238,17 +277,43 @@ def _lock(openable: bool) -> Profile:
     return build
 
 
-TV_FEATURES = (S.MP_ON | S.MP_OFF | S.MP_VOLUME_SET | S.MP_VOLUME_MUTE | S.MP_VOLUME_STEP
-               | S.MP_SOURCE | S.MP_PLAY | S.MP_PAUSE | S.MP_STOP | S.MP_PLAY_MEDIA
-               | S.MP_NEXT | S.MP_PREVIOUS)  # fmt: skip
-SPEAKER_FEATURES = (S.MP_PAUSE | S.MP_SEEK | S.MP_VOLUME_SET | S.MP_VOLUME_MUTE | S.MP_PREVIOUS
-                    | S.MP_NEXT | S.MP_PLAY_MEDIA | S.MP_SOURCE | S.MP_STOP | S.MP_PLAY
-                    | S.MP_SHUFFLE | S.MP_REPEAT | S.MP_GROUPING | S.MP_VOLUME_STEP)  # fmt: skip
+TV_FEATURES = (
+    S.MP_ON
+    | S.MP_OFF
+    | S.MP_VOLUME_SET
+    | S.MP_VOLUME_MUTE
+    | S.MP_VOLUME_STEP
+    | S.MP_SOURCE
+    | S.MP_PLAY
+    | S.MP_PAUSE
+    | S.MP_STOP
+    | S.MP_PLAY_MEDIA
+    | S.MP_NEXT
+    | S.MP_PREVIOUS
+)
+SPEAKER_FEATURES = (
+    S.MP_PAUSE
+    | S.MP_SEEK
+    | S.MP_VOLUME_SET
+    | S.MP_VOLUME_MUTE
+    | S.MP_PREVIOUS
+    | S.MP_NEXT
+    | S.MP_PLAY_MEDIA
+    | S.MP_SOURCE
+    | S.MP_STOP
+    | S.MP_PLAY
+    | S.MP_SHUFFLE
+    | S.MP_REPEAT
+    | S.MP_GROUPING
+    | S.MP_VOLUME_STEP
+)
 
-_SONGS = [("Blue in Green", "Miles Davis", "Kind of Blue"),
-          ("Clair de Lune", "Claude Debussy", "Suite bergamasque"),
-          ("Teardrop", "Massive Attack", "Mezzanine"),
-          ("Holocene", "Bon Iver", "Bon Iver")]  # fmt: skip
+_SONGS = [
+    ("Blue in Green", "Miles Davis", "Kind of Blue"),
+    ("Clair de Lune", "Claude Debussy", "Suite bergamasque"),
+    ("Teardrop", "Massive Attack", "Mezzanine"),
+    ("Holocene", "Bon Iver", "Bon Iver"),
+]
 
 
 def media_attributes(kind: str, state: str, rng: random.Random | None = None) -> dict[str, Any]:
@@ -260,12 +325,16 @@ def media_attributes(kind: str, state: str, rng: random.Random | None = None) ->
         return attrs
     attrs |= {"volume_level": 0.25, "is_volume_muted": False}
     if kind == "tv":
-        attrs |= {"media_content_type": "channel", "media_title": "BBC One", "app_name": "TV",
-                  "source": "Live TV"}  # fmt: skip
+        attrs |= {"media_content_type": "channel", "media_title": "BBC One", "app_name": "TV", "source": "Live TV"}
     elif state in ("playing", "paused"):
         title, artist, album = (rng or random).choice(_SONGS)
-        attrs |= {"media_content_type": "music", "media_title": title, "media_artist": artist,
-                  "media_album_name": album, "source": "Spotify"}  # fmt: skip
+        attrs |= {
+            "media_content_type": "music",
+            "media_title": title,
+            "media_artist": artist,
+            "media_album_name": album,
+            "source": "Spotify",
+        }
     if kind == "speaker":
         attrs |= {"shuffle": False, "repeat": "off"}
     return attrs
@@ -277,12 +346,10 @@ def _media_player(kind: str) -> Profile:
         if kind == "tv":
             caps = {"source_list": ["Live TV", "HDMI 1", "HDMI 2", "Netflix", "YouTube"]}
             state = "on" if rng.random() < 0.3 else "off"
-            return Built(state, caps, media_attributes(kind, state), "tv",
-                         supported_features=TV_FEATURES)  # fmt: skip
+            return Built(state, caps, media_attributes(kind, state), "tv", supported_features=TV_FEATURES)
         caps = {"source_list": ["Spotify", "TV", "Line-in"]}
         state = rng.choice(["idle", "paused", "playing", "idle"])
-        return Built(state, caps, media_attributes(kind, state, rng), "speaker",
-                     supported_features=SPEAKER_FEATURES)  # fmt: skip
+        return Built(state, caps, media_attributes(kind, state, rng), "speaker", supported_features=SPEAKER_FEATURES)
 
     return build
 
@@ -293,37 +360,56 @@ def _fan(*, oscillate: bool, presets: list[str] | None = None) -> Profile:
         attrs: dict[str, Any] = {}
         if oscillate:
             attrs["oscillating"] = False
-        attrs |= {"percentage": 33 if on else 0, "percentage_step": 100 / 3,
-                  "preset_mode": None}  # fmt: skip
+        attrs |= {"percentage": 33 if on else 0, "percentage_step": 100 / 3, "preset_mode": None}
         features = S.FAN_SPEED | S.FAN_ON | S.FAN_OFF
         features |= S.FAN_OSCILLATE if oscillate else 0
         features |= S.FAN_PRESET if presets else 0
-        return Built("on" if on else "off", {"preset_modes": presets}, attrs,
-                     supported_features=features)  # fmt: skip
+        return Built("on" if on else "off", {"preset_modes": presets}, attrs, supported_features=features)
 
     return build
 
 
 def _vacuum(ctx: Context) -> Built:
     caps = {"fan_speed_list": ["quiet", "balanced", "turbo", "max"]}
-    attrs = {"battery_level": 100, "battery_icon": "mdi:battery-charging-100",
-             "fan_speed": "balanced"}  # fmt: skip
-    features = (S.VACUUM_PAUSE | S.VACUUM_STOP | S.VACUUM_RETURN | S.VACUUM_FAN_SPEED
-                | S.VACUUM_LOCATE | S.VACUUM_STATE | S.VACUUM_START | 1024 | 2048)  # fmt: skip
+    attrs = {"battery_level": 100, "battery_icon": "mdi:battery-charging-100", "fan_speed": "balanced"}
+    features = (
+        S.VACUUM_PAUSE
+        | S.VACUUM_STOP
+        | S.VACUUM_RETURN
+        | S.VACUUM_FAN_SPEED
+        | S.VACUUM_LOCATE
+        | S.VACUUM_STATE
+        | S.VACUUM_START
+        | 1024
+        | 2048
+    )
     return Built("docked", caps, attrs, supported_features=features)
 
 
 def _weather(ctx: Context) -> Built:
     rng = ctx.rng
-    attrs = {"temperature": round(rng.uniform(4, 24), 1), "dew_point": 6.1,
-             "temperature_unit": "°C", "humidity": round(rng.uniform(45, 90)),
-             "cloud_coverage": 40.6, "uv_index": 1.2, "pressure": 1014.2, "pressure_unit": "hPa",
-             "wind_bearing": 218.4, "wind_speed": 14.4, "wind_speed_unit": "km/h",
-             "visibility_unit": "km", "precipitation_unit": "mm",
-             "attribution": "Weather forecast from met.no, delivered by the Norwegian "
-                            "Meteorological Institute."}  # fmt: skip
-    return Built(rng.choice(["partlycloudy", "cloudy", "sunny", "rainy"]), None, attrs,
-                 supported_features=S.WEATHER_DAILY | S.WEATHER_HOURLY)  # fmt: skip
+    attrs = {
+        "temperature": round(rng.uniform(4, 24), 1),
+        "dew_point": 6.1,
+        "temperature_unit": "°C",
+        "humidity": round(rng.uniform(45, 90)),
+        "cloud_coverage": 40.6,
+        "uv_index": 1.2,
+        "pressure": 1014.2,
+        "pressure_unit": "hPa",
+        "wind_bearing": 218.4,
+        "wind_speed": 14.4,
+        "wind_speed_unit": "km/h",
+        "visibility_unit": "km",
+        "precipitation_unit": "mm",
+        "attribution": "Weather forecast from met.no, delivered by the Norwegian Meteorological Institute.",
+    }
+    return Built(
+        rng.choice(["partlycloudy", "cloudy", "sunny", "rainy"]),
+        None,
+        attrs,
+        supported_features=S.WEATHER_DAILY | S.WEATHER_HOURLY,
+    )
 
 
 # --- device configuration entities --------------------------------------------------------
@@ -336,8 +422,13 @@ def _button(device_class: str | None) -> Profile:
     return build
 
 
-def _number(low: float, high: float, step: float, value: float, unit: str | None = None,
-            ) -> Profile:  # fmt: skip
+def _number(
+    low: float,
+    high: float,
+    step: float,
+    value: float,
+    unit: str | None = None,
+) -> Profile:
     def build(ctx: Context) -> Built:
         caps = {"min": low, "max": high, "step": step, "mode": "slider"}
         return Built(str(value), caps, unit=unit)
@@ -356,10 +447,18 @@ def _update(ctx: Context) -> Built:
     installed = f"1.{ctx.rng.randint(2, 9)}.{ctx.rng.randint(0, 9)}"
     newer = ctx.rng.random() < 0.15
     latest = installed[:-1] + str(int(installed[-1]) + 1) if newer else installed
-    attrs = {"auto_update": False, "display_precision": 0, "installed_version": installed,
-             "in_progress": False, "latest_version": latest, "release_summary": None,
-             "release_url": None, "skipped_version": None, "title": None,
-             "update_percentage": None}  # fmt: skip
+    attrs = {
+        "auto_update": False,
+        "display_precision": 0,
+        "installed_version": installed,
+        "in_progress": False,
+        "latest_version": latest,
+        "release_summary": None,
+        "release_url": None,
+        "skipped_version": None,
+        "title": None,
+        "update_percentage": None,
+    }
     features = S.UPDATE_INSTALL | S.UPDATE_PROGRESS
     return Built("on" if newer else "off", None, attrs, "firmware", supported_features=features)
 

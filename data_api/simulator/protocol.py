@@ -128,8 +128,7 @@ def compressed_state(state: dict[str, Any]) -> dict[str, Any]:
     compact: dict[str, Any] = {
         "s": state["state"],
         "a": state["attributes"],
-        "c": context["id"] if context["parent_id"] is None and context["user_id"] is None
-        else context,
+        "c": context["id"] if context["parent_id"] is None and context["user_id"] is None else context,
         "lc": _timestamp(state["last_changed"]),
     }
     if state["last_updated"] != state["last_changed"]:
@@ -137,8 +136,7 @@ def compressed_state(state: dict[str, Any]) -> dict[str, Any]:
     return compact
 
 
-def state_diff(entity_id: str, old: dict[str, Any] | None,
-               new: dict[str, Any] | None) -> dict[str, Any]:  # fmt: skip
+def state_diff(entity_id: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, Any]:
     """The `a` (added), `r` (removed) or `c` (changed: `+` new values, `-` removed keys) event."""
     if new is None:
         return {"r": [entity_id]}

@@ -269,8 +269,7 @@ def time_period(value: Any) -> timedelta:
             hours, minutes = int(parts[0]), int(parts[1])
             seconds = float(parts[2]) if len(parts) == 3 else 0.0
         except ValueError:
-            raise Invalid(f"offset {value} should be format 'HH:MM', 'HH:MM:SS' or "
-                          "'HH:MM:SS.F'") from None  # fmt: skip
+            raise Invalid(f"offset {value} should be format 'HH:MM', 'HH:MM:SS' or 'HH:MM:SS.F'") from None
         return sign * timedelta(hours=hours, minutes=minutes, seconds=seconds)
     try:
         return timedelta(seconds=float(value))
@@ -298,15 +297,19 @@ def at_most_one(*keys: str) -> Callable[[dict[str, Any]], None]:
     return check
 
 
-def together(*keys: str, group: str, message: str | None = None,
-             ) -> Callable[[dict[str, Any]], None]:  # fmt: skip
+def together(
+    *keys: str,
+    group: str,
+    message: str | None = None,
+) -> Callable[[dict[str, Any]], None]:
     """vol.Inclusive: all keys of the group, or none of them."""
 
     def check(data: dict[str, Any]) -> None:
         present = sum(key in data for key in keys)
         if 0 < present < len(keys):
-            raise Invalid(message or "some but not all values in the same group of inclusion "
-                          f"'{group}'", (Group(group),))  # fmt: skip
+            raise Invalid(
+                message or f"some but not all values in the same group of inclusion '{group}'", (Group(group),)
+            )
 
     return check
 
@@ -328,9 +331,7 @@ def required(name: str, validator: Validator = any_value) -> Key:
     return Key(name, validator, required=True)
 
 
-def optional(
-    name: str, validator: Validator = any_value, *, default: Any = ..., group: str | None = None
-) -> Key:
+def optional(name: str, validator: Validator = any_value, *, default: Any = ..., group: str | None = None) -> Key:
     return Key(name, validator, default=default, has_default=default is not ..., group=group)
 
 

@@ -34,12 +34,17 @@ _JSON = "application/json"
 
 # components/script/config.py: SCRIPT_ENTITY_SCHEMA (make_script_schema) and its field schema.
 _RESERVED_SCRIPT_IDS = ("reload", "toggle", "turn_off", "turn_on")
-_SCRIPT_FIELD = v.Schema((
-    v.optional("advanced", v.boolean), v.optional("default"),
-    v.optional("description", v.string), v.optional("example", v.string),
-    v.optional("name", v.string), v.optional("required", v.boolean),
-    v.optional("selector", v.dictionary),
-))  # fmt: skip
+_SCRIPT_FIELD = v.Schema(
+    (
+        v.optional("advanced", v.boolean),
+        v.optional("default"),
+        v.optional("description", v.string),
+        v.optional("example", v.string),
+        v.optional("name", v.string),
+        v.optional("required", v.boolean),
+        v.optional("selector", v.dictionary),
+    )
+)
 
 
 def _script_fields(value: Any) -> dict[str, Any]:
@@ -52,14 +57,20 @@ def _script_fields(value: Any) -> dict[str, Any]:
     return fields
 
 
-_SCRIPT_CONFIG = v.Schema((
-    v.optional("alias", v.string), v.optional("trace", v.dictionary),
-    v.optional("icon", v.string), v.required("sequence", v.list_of(v.dictionary, coerce=True)),
-    v.optional("description", v.string), v.optional("variables", v.dictionary),
-    v.optional("fields", _script_fields),
-    v.optional("mode", v.one_of(["single", "restart", "queued", "parallel"])),
-    v.optional("max", v.number(2, integer=True)), v.optional("max_exceeded", v.string),
-))  # fmt: skip
+_SCRIPT_CONFIG = v.Schema(
+    (
+        v.optional("alias", v.string),
+        v.optional("trace", v.dictionary),
+        v.optional("icon", v.string),
+        v.required("sequence", v.list_of(v.dictionary, coerce=True)),
+        v.optional("description", v.string),
+        v.optional("variables", v.dictionary),
+        v.optional("fields", _script_fields),
+        v.optional("mode", v.one_of(["single", "restart", "queued", "parallel"])),
+        v.optional("max", v.number(2, integer=True)),
+        v.optional("max_exceeded", v.string),
+    )
+)
 
 
 class SimulatedHA:
@@ -77,8 +88,7 @@ class SimulatedHA:
     `command_counts` counts commands received by type (and REST requests, "rest:..." keys).
     """
 
-    def __init__(self, home: SimHome, *, token: str | None = None, host: str = "127.0.0.1",
-                 port: int = 0) -> None:  # fmt: skip
+    def __init__(self, home: SimHome, *, token: str | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
         self.home = home
         self._token = token or secrets.token_urlsafe(32)
         self.host = host
@@ -162,8 +172,9 @@ class SimulatedHA:
         await self.start()
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:  # fmt: skip
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         await self.close()
 
     # --- events to subscribers ------------------------------------------------------------------
@@ -173,8 +184,7 @@ class SimulatedHA:
         self._event_subs[key] = (conn, event_type)
         return lambda: self._event_subs.pop(key, None) and None
 
-    def subscribe_entities(self, conn: Connection, sub_id: int,
-                           wanted: set[str] | None) -> Callable[[], None]:  # fmt: skip
+    def subscribe_entities(self, conn: Connection, sub_id: int, wanted: set[str] | None) -> Callable[[], None]:
         key = (id(conn), sub_id)
         self._entity_subs[key] = (conn, wanted)
         return lambda: self._entity_subs.pop(key, None) and None
@@ -195,8 +205,7 @@ class SimulatedHA:
         diff: bytes | None = None
         for (_, sub_id), (conn, wanted) in list(self._entity_subs.items()):
             if wanted is None or data["entity_id"] in wanted:
-                diff = diff or P.event_body(P.state_diff(data["entity_id"], data["old_state"],
-                                                         data["new_state"]))  # fmt: skip
+                diff = diff or P.event_body(P.state_diff(data["entity_id"], data["old_state"], data["new_state"]))
                 conn.send(P.event_frame(diff, sub_id))
 
     def services_json(self) -> bytes:
@@ -207,9 +216,11 @@ class SimulatedHA:
     # --- HTTP -----------------------------------------------------------------------------------
 
     @web.middleware
-    async def _middleware(self, request: web.Request,
-                          handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
-                          ) -> web.StreamResponse:  # fmt: skip
+    async def _middleware(
+        self,
+        request: web.Request,
+        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+    ) -> web.StreamResponse:
         if request.path == "/api/websocket":
             return await handler(request)
         resource = request.match_info.route.resource
@@ -260,10 +271,8 @@ class SimulatedHA:
         if not valid_entity_id(entity_id):
             return self._message("Invalid entity ID specified.", 400)
         is_new = entity_id not in self.home.states
-        self.home.set_state(entity_id, str(state), data.get("attributes") or {},
-                            context=new_context(self.home.user_id))  # fmt: skip
-        response = web.Response(body=self.home.state_json(entity_id), status=201 if is_new
-                                else 200, content_type=_JSON)  # fmt: skip
+        self.home.set_state(entity_id, str(state), data.get("attributes") or {}, context=new_context(self.home.user_id))
+        response = web.Response(body=self.home.state_json(entity_id), status=201 if is_new else 200, content_type=_JSON)
         response.headers["Location"] = f"/api/states/{entity_id}"
         return response
 
@@ -282,24 +291,34 @@ class SimulatedHA:
             raise web.HTTPBadRequest()
         wants_response = "return_response" in request.query
         if wants_response and spec.response == "none":
-            return self._message(
-                "Service does not support responses. Remove return_response from request.", 400)
+            return self._message("Service does not support responses. Remove return_response from request.", 400)
         if not wants_response and spec.response == "only":
-            return self._message("Service call requires responses but caller did not ask for "
-                                 "responses. Add ?return_response to query parameters.", 400)
+            return self._message(
+                "Service call requires responses but caller did not ask for "
+                "responses. Add ?return_response to query parameters.",
+                400,
+            )
         context = new_context(self.home.user_id)
         changed: list[dict[str, Any]] = []
 
         def collect(event: dict[str, Any]) -> None:
-            if event["event_type"] == "state_changed" and event["context"]["id"] == \
-                    context["id"] and event["data"]["new_state"] is not None:  # fmt: skip
+            if (
+                event["event_type"] == "state_changed"
+                and event["context"]["id"] == context["id"]
+                and event["data"]["new_state"] is not None
+            ):
                 changed.append(event["data"]["new_state"])
 
         unlisten = self.home.listen(collect)
         try:
             response = await self.home.call_service(
-                domain, service, data if isinstance(data, dict) else {}, None, context=context,
-                return_response=wants_response)  # fmt: skip
+                domain,
+                service,
+                data if isinstance(data, dict) else {},
+                None,
+                context=context,
+                return_response=wants_response,
+            )
         except (P.InvalidFormat, P.NotFound):
             raise web.HTTPBadRequest() from None
         except P.HAError:
@@ -334,8 +353,7 @@ class SimulatedHA:
             return self._message(f"Key malformed: invalid slug {key} (try {slugify(key)})", 400)
         try:
             if key in _RESERVED_SCRIPT_IDS:
-                raise v.Invalid("A script's object_id must not be one of "
-                                + ", ".join(sorted(_RESERVED_SCRIPT_IDS)))  # fmt: skip
+                raise v.Invalid("A script's object_id must not be one of " + ", ".join(sorted(_RESERVED_SCRIPT_IDS)))
             config = _SCRIPT_CONFIG(data)
         except v.Invalid as err:
             return self._message(f"Message malformed: {err}", 400)
@@ -351,9 +369,11 @@ class SimulatedHA:
 
     async def _api_calendars(self, request: web.Request) -> web.Response:
         """components/calendar CalendarListView: [{name, entity_id}] by name."""
-        calendars = [{"name": state["attributes"].get("friendly_name") or entity_id,
-                      "entity_id": entity_id} for entity_id, state in self.home.states.items()
-                     if entity_id.startswith("calendar.")]  # fmt: skip
+        calendars = [
+            {"name": state["attributes"].get("friendly_name") or entity_id, "entity_id": entity_id}
+            for entity_id, state in self.home.states.items()
+            if entity_id.startswith("calendar.")
+        ]
         return self._json(sorted(calendars, key=lambda item: item["name"]))
 
     async def _api_calendar_events(self, request: web.Request) -> web.Response:
@@ -362,11 +382,17 @@ class SimulatedHA:
         entity_id = request.match_info["entity_id"]
         start = self._parse_time(request.query.get("start", ""))
         end = self._parse_time(request.query.get("end", ""))
-        if not entity_id.startswith("calendar.") or entity_id not in self.home.states or \
-                start is None or end is None or start > end:  # fmt: skip
+        if (
+            not entity_id.startswith("calendar.")
+            or entity_id not in self.home.states
+            or start is None
+            or end is None
+            or start > end
+        ):
             return web.Response(status=400)
-        events = events_between(self.home, entity_id, datetime.fromtimestamp(start, UTC),
-                                datetime.fromtimestamp(end, UTC))  # fmt: skip
+        events = events_between(
+            self.home, entity_id, datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC)
+        )
         return self._json([rest_event(event, self.home) for event in events])
 
     async def _api_history(self, request: web.Request) -> web.Response:
@@ -395,16 +421,19 @@ class SimulatedHA:
                 return self._message("Invalid end_time", 400)
             end = parsed
         history = self.home.history.period(
-            entity_ids, start, end, include_start_state="skip_initial_state" not in query,
+            entity_ids,
+            start,
+            end,
+            include_start_state="skip_initial_state" not in query,
             significant_only=query.get("significant_changes_only", "1") != "0",
-            minimal="minimal_response" in query, no_attributes="no_attributes" in query,
-        )  # fmt: skip
+            minimal="minimal_response" in query,
+            no_attributes="no_attributes" in query,
+        )
         return self._json(history)
 
     def _parse_time(self, text: str) -> float | None:
         try:
-            moment = datetime.fromisoformat(text.replace(" ", "+") if "T" in text and
-                                            text.count(" ") == 1 else text)  # fmt: skip
+            moment = datetime.fromisoformat(text.replace(" ", "+") if "T" in text and text.count(" ") == 1 else text)
         except ValueError:
             return None
         if moment.tzinfo is None:  # HA reads naive times in the configured time zone
@@ -412,17 +441,21 @@ class SimulatedHA:
         return moment.timestamp()
 
 
-async def serve_forever(size: str = "small", port: int = 8123, seed: int = 42,
-                        host: str = "127.0.0.1", *, token: str | None = None) -> None:  # fmt: skip
+async def serve_forever(
+    size: str = "small", port: int = 8123, seed: int = 42, host: str = "127.0.0.1", *, token: str | None = None
+) -> None:
     """Generate a home and serve it until cancelled; prints the URL and the token."""
     started = time.perf_counter()
     home = generate_home(size, seed)
     sim = SimulatedHA(home, token=token, host=host, port=port)
     url = await sim.start()
     took = timedelta(seconds=time.perf_counter() - started).total_seconds()
-    print(f"Simulated Home Assistant {P.HA_VERSION} ({size} home, seed {seed}: "
-          f"{len(home.states)} entities, {len(home.devices)} devices, {len(home.areas)} areas)"
-          f" ready in {took:.2f}s", flush=True)  # fmt: skip
+    print(
+        f"Simulated Home Assistant {P.HA_VERSION} ({size} home, seed {seed}: "
+        f"{len(home.states)} entities, {len(home.devices)} devices, {len(home.areas)} areas)"
+        f" ready in {took:.2f}s",
+        flush=True,
+    )
     print(f"HA_URL={url}", flush=True)
     print(f"HA_TOKEN={sim.token}", flush=True)
     try:

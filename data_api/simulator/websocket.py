@@ -75,8 +75,7 @@ class Connection:
         return self.ws
 
     async def _auth_phase(self) -> None:
-        await self._send_text(dumps({"type": "auth_required",
-                                             "ha_version": P.HA_VERSION}))  # fmt: skip
+        await self._send_text(dumps({"type": "auth_required", "ha_version": P.HA_VERSION}))
         try:
             msg = await self.ws.receive(AUTH_TIMEOUT)
         except TimeoutError:
@@ -88,9 +87,12 @@ class Connection:
         except ValueError:
             raise Disconnect from None
         self.server.command_counts["auth"] += 1
-        if not isinstance(data, dict) or data.get("type") != "auth" or not (
-            isinstance(data.get("access_token"), str) or isinstance(data.get("api_password"), str)
-        ) or set(data) - {"type", "access_token", "api_password"}:
+        if (
+            not isinstance(data, dict)
+            or data.get("type") != "auth"
+            or not (isinstance(data.get("access_token"), str) or isinstance(data.get("api_password"), str))
+            or set(data) - {"type", "access_token", "api_password"}
+        ):
             await self._auth_invalid(f"Auth message incorrectly formatted: {_auth_error(data)}")
         if self.server.refuse_auth or data.get("access_token") != self.server.token:
             await self._auth_invalid("Invalid access token or password")
@@ -104,8 +106,7 @@ class Connection:
     async def _command_phase(self) -> None:
         while not self.ws.closed:
             msg = await self.ws.receive()
-            if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSED, WSMsgType.CLOSING,
-                            WSMsgType.ERROR):  # fmt: skip
+            if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSED, WSMsgType.CLOSING, WSMsgType.ERROR):
                 break
             if msg.type is not WSMsgType.TEXT:
                 raise Disconnect  # HA has no binary handlers the simulator needs
@@ -203,16 +204,20 @@ class Connection:
 
     def handle(self, msg: Any) -> None:
         """ActiveConnection.async_handle: validate the envelope, then run the command."""
-        if not isinstance(msg, dict) or not isinstance(msg.get("id"), int) or \
-                isinstance(msg.get("id"), bool) or msg["id"] <= 0 or \
-                not isinstance(msg.get("type"), str) or not msg["type"]:  # fmt: skip
+        if (
+            not isinstance(msg, dict)
+            or not isinstance(msg.get("id"), int)
+            or isinstance(msg.get("id"), bool)
+            or msg["id"] <= 0
+            or not isinstance(msg.get("type"), str)
+            or not msg["type"]
+        ):
             msg_id = msg.get("id") if isinstance(msg, dict) else 0
             self.send_error(msg_id, P.InvalidFormat("Message incorrectly formatted."))
             return
         msg_id, kind = msg["id"], msg["type"]
         if msg_id <= self.last_id:
-            self.send_error(msg_id, P.HAError("Identifier values have to increase.",
-                                              code=P.ERR_ID_REUSE))  # fmt: skip
+            self.send_error(msg_id, P.HAError("Identifier values have to increase.", code=P.ERR_ID_REUSE))
             return
         command = COMMANDS.get(kind)
         if command is None:
@@ -265,13 +270,11 @@ def _auth_error(data: Any) -> str:
     if not isinstance(data, dict):
         return f"expected a dictionary. Got {data!r}"
     if data.get("type") != "auth":
-        return f"value must be one of ['auth'] for dictionary value @ data['type']. Got " \
-               f"{data.get('type')!r}"  # fmt: skip
+        return f"value must be one of ['auth'] for dictionary value @ data['type']. Got {data.get('type')!r}"
     extra = sorted(set(data) - {"type", "access_token", "api_password"})
     if extra:
         return f"extra keys not allowed @ data['{extra[0]}']. Got {data[extra[0]]!r}"
-    return "expected str for dictionary value @ data['access_token']. Got " \
-           f"{data.get('access_token')!r}"  # fmt: skip
+    return f"expected str for dictionary value @ data['access_token']. Got {data.get('access_token')!r}"
 
 
 # --- commands -------------------------------------------------------------------------------
@@ -338,11 +341,17 @@ def _get_services(conn: Connection, msg: dict[str, Any]) -> None:
 
 @command("auth/current_user")
 def _current_user(conn: Connection, msg: dict[str, Any]) -> None:
-    conn.send_result(msg["id"], {
-        "id": conn.home.user_id, "name": "Owner", "is_owner": True, "is_admin": True,
-        "credentials": [{"auth_provider_type": "homeassistant", "auth_provider_id": None}],
-        "mfa_modules": [{"id": "totp", "name": "Authenticator app", "enabled": False}],
-    })  # fmt: skip
+    conn.send_result(
+        msg["id"],
+        {
+            "id": conn.home.user_id,
+            "name": "Owner",
+            "is_owner": True,
+            "is_admin": True,
+            "credentials": [{"auth_provider_type": "homeassistant", "auth_provider_id": None}],
+            "mfa_modules": [{"id": "totp", "name": "Authenticator app", "enabled": False}],
+        },
+    )
 
 
 @command("subscribe_events", v.optional("event_type", v.strict_string, default="*"))
@@ -365,29 +374,41 @@ def _subscribe_entities(conn: Connection, msg: dict[str, Any]) -> None:
     wanted = set(msg.get("entity_ids") or ()) or None
     conn.subscriptions[msg["id"]] = conn.server.subscribe_entities(conn, msg["id"], wanted)
     conn.send_result(msg["id"])
-    states = {entity_id: P.compressed_state(state) for entity_id, state in conn.home.states.items()
-              if wanted is None or entity_id in wanted}  # fmt: skip
+    states = {
+        entity_id: P.compressed_state(state)
+        for entity_id, state in conn.home.states.items()
+        if wanted is None or entity_id in wanted
+    }
     conn.send({"id": msg["id"], "type": "event", "event": {"a": states}})
 
 
-@command("fire_event", v.required("event_type", v.strict_string),
-         v.optional("event_data", v.mapping))  # fmt: skip
+@command("fire_event", v.required("event_type", v.strict_string), v.optional("event_data", v.mapping))
 def _fire_event(conn: Connection, msg: dict[str, Any]) -> None:
     context = new_context(conn.home.user_id)
     conn.home.fire(msg["event_type"], msg.get("event_data") or {}, context)
     conn.send_result(msg["id"], {"context": context})
 
 
-@command("call_service", v.required("domain", v.strict_string),
-         v.required("service", v.strict_string), v.optional("target", v.dictionary),
-         v.optional("service_data", v.mapping),
-         v.optional("return_response", v.strict_bool, default=False), is_async=True)  # fmt: skip
+@command(
+    "call_service",
+    v.required("domain", v.strict_string),
+    v.required("service", v.strict_string),
+    v.optional("target", v.dictionary),
+    v.optional("service_data", v.mapping),
+    v.optional("return_response", v.strict_bool, default=False),
+    is_async=True,
+)
 async def _call_service(conn: Connection, msg: dict[str, Any]) -> None:
     context = new_context(conn.home.user_id)
     try:
         response = await conn.home.call_service(
-            msg["domain"], msg["service"], msg.get("service_data"), msg.get("target"),
-            context=context, return_response=msg["return_response"])  # fmt: skip
+            msg["domain"],
+            msg["service"],
+            msg.get("service_data"),
+            msg.get("target"),
+            context=context,
+            return_response=msg["return_response"],
+        )
     except P.ServiceValidationError as err:
         if err.code == P.ERR_SERVICE_VALIDATION_ERROR:  # not ServiceNotFound (a NotFound)
             err.message = f"Validation error: {err.message}"
@@ -401,8 +422,11 @@ async def _call_service(conn: Connection, msg: dict[str, Any]) -> None:
 # --- core config (components/config/core.py) -------------------------------------------------
 
 
-def _checked(check: Callable[[Any], bool], message: str, validator: v.Validator = v.any_value,
-             ) -> v.Validator:  # fmt: skip
+def _checked(
+    check: Callable[[Any], bool],
+    message: str,
+    validator: v.Validator = v.any_value,
+) -> v.Validator:
     """`vol.All(..., msg=message)` / `vol.In(..., msg=message)`: one message for any failure."""
 
     def validate(value: Any) -> Any:
@@ -458,26 +482,39 @@ _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 
-@command("config/core/update",
-         v.optional("country", _checked(lambda x: isinstance(x, str) and bool(_COUNTRY.match(x)),
-                                        "invalid ISO 3166 formatted country")),
-         v.optional("currency", _checked(lambda x: isinstance(x, str) and bool(_CURRENCY.match(x)),
-                                         "invalid ISO 4217 formatted currency")),
-         v.optional("elevation", _exact_int),
-         v.optional("external_url", _url_no_path), v.optional("internal_url", _url_no_path),
-         v.optional("language", _checked(lambda x: isinstance(x, str) and bool(_LANGUAGE.match(x)),
-                                         "invalid RFC 5646 formatted language")),
-         v.optional("latitude", _checked(lambda x: -90 <= x <= 90, "invalid latitude",
-                                         v.number())),
-         v.optional("location_name", v.strict_string),
-         v.optional("longitude", _checked(lambda x: -180 <= x <= 180, "invalid longitude",
-                                          v.number())),
-         v.optional("radius", v.number(0, integer=True)),
-         v.optional("time_zone", _checked(_time_zone, "Invalid time zone passed in. Valid options "
-                                          "can be found here: http://en.wikipedia.org/wiki/"
-                                          "List_of_tz_database_time_zones")),
-         v.optional("update_units", v.strict_bool),
-         v.optional("unit_system", _unit_system))  # fmt: skip
+@command(
+    "config/core/update",
+    v.optional(
+        "country",
+        _checked(lambda x: isinstance(x, str) and bool(_COUNTRY.match(x)), "invalid ISO 3166 formatted country"),
+    ),
+    v.optional(
+        "currency",
+        _checked(lambda x: isinstance(x, str) and bool(_CURRENCY.match(x)), "invalid ISO 4217 formatted currency"),
+    ),
+    v.optional("elevation", _exact_int),
+    v.optional("external_url", _url_no_path),
+    v.optional("internal_url", _url_no_path),
+    v.optional(
+        "language",
+        _checked(lambda x: isinstance(x, str) and bool(_LANGUAGE.match(x)), "invalid RFC 5646 formatted language"),
+    ),
+    v.optional("latitude", _checked(lambda x: -90 <= x <= 90, "invalid latitude", v.number())),
+    v.optional("location_name", v.strict_string),
+    v.optional("longitude", _checked(lambda x: -180 <= x <= 180, "invalid longitude", v.number())),
+    v.optional("radius", v.number(0, integer=True)),
+    v.optional(
+        "time_zone",
+        _checked(
+            _time_zone,
+            "Invalid time zone passed in. Valid options "
+            "can be found here: http://en.wikipedia.org/wiki/"
+            "List_of_tz_database_time_zones",
+        ),
+    ),
+    v.optional("update_units", v.strict_bool),
+    v.optional("unit_system", _unit_system),
+)
 def _core_update(conn: Connection, msg: dict[str, Any]) -> None:
     conn.home.update_config(**_fields(msg, "update_units"))
     conn.send_result(msg["id"])
@@ -498,8 +535,7 @@ def _floor_list(conn: Connection, msg: dict[str, Any]) -> None:
     conn.send_result(msg["id"], conn.home.floor_list())
 
 
-_FLOOR_KEYS = (v.optional("aliases", _ALIASES), v.optional("icon", v.optional_string),
-               v.optional("level", v.any_value))  # fmt: skip
+_FLOOR_KEYS = (v.optional("aliases", _ALIASES), v.optional("icon", v.optional_string), v.optional("level", v.any_value))
 
 
 @command("config/floor_registry/create", v.required("name", v.strict_string), *_FLOOR_KEYS)
@@ -507,11 +543,14 @@ def _floor_create(conn: Connection, msg: dict[str, Any]) -> None:
     conn.send_result(msg["id"], conn.home.create_floor(**_fields(msg)))
 
 
-@command("config/floor_registry/update", v.required("floor_id", v.strict_string),
-         v.optional("name", v.strict_string), *_FLOOR_KEYS)  # fmt: skip
+@command(
+    "config/floor_registry/update",
+    v.required("floor_id", v.strict_string),
+    v.optional("name", v.strict_string),
+    *_FLOOR_KEYS,
+)
 def _floor_update(conn: Connection, msg: dict[str, Any]) -> None:
-    conn.send_result(msg["id"], conn.home.update_floor(msg["floor_id"],
-                                                       **_fields(msg, "floor_id")))
+    conn.send_result(msg["id"], conn.home.update_floor(msg["floor_id"], **_fields(msg, "floor_id")))
 
 
 @command("config/floor_registry/delete", v.required("floor_id", v.strict_string))
@@ -525,22 +564,34 @@ def _area_list(conn: Connection, msg: dict[str, Any]) -> None:
     conn.send_result(msg["id"], conn.home.area_list())
 
 
-_AREA_KEYS = (v.optional("aliases", _ALIASES), v.optional("labels", _LABEL_IDS),
-              v.optional("picture", v.optional_string),
-              v.optional("humidity_entity_id", v.optional_string),
-              v.optional("temperature_entity_id", v.optional_string))  # fmt: skip
+_AREA_KEYS = (
+    v.optional("aliases", _ALIASES),
+    v.optional("labels", _LABEL_IDS),
+    v.optional("picture", v.optional_string),
+    v.optional("humidity_entity_id", v.optional_string),
+    v.optional("temperature_entity_id", v.optional_string),
+)
 
 
-@command("config/area_registry/create", v.required("name", v.strict_string),
-         v.optional("floor_id", v.strict_string), v.optional("icon", v.strict_string),
-         *_AREA_KEYS)  # fmt: skip
+@command(
+    "config/area_registry/create",
+    v.required("name", v.strict_string),
+    v.optional("floor_id", v.strict_string),
+    v.optional("icon", v.strict_string),
+    *_AREA_KEYS,
+)
 def _area_create(conn: Connection, msg: dict[str, Any]) -> None:
     conn.send_result(msg["id"], conn.home.create_area(**_fields(msg)))
 
 
-@command("config/area_registry/update", v.required("area_id", v.strict_string),
-         v.optional("name", v.strict_string), v.optional("floor_id", v.optional_string),
-         v.optional("icon", v.optional_string), *_AREA_KEYS)  # fmt: skip
+@command(
+    "config/area_registry/update",
+    v.required("area_id", v.strict_string),
+    v.optional("name", v.strict_string),
+    v.optional("floor_id", v.optional_string),
+    v.optional("icon", v.optional_string),
+    *_AREA_KEYS,
+)
 def _area_update(conn: Connection, msg: dict[str, Any]) -> None:
     conn.send_result(msg["id"], conn.home.update_area(msg["area_id"], **_fields(msg, "area_id")))
 
@@ -556,8 +607,11 @@ def _label_list(conn: Connection, msg: dict[str, Any]) -> None:
     conn.send_result(msg["id"], conn.home.label_list())
 
 
-_LABEL_KEYS = (v.optional("color", v.optional_string), v.optional("icon", v.optional_string),
-               v.optional("description", v.optional_string))  # fmt: skip
+_LABEL_KEYS = (
+    v.optional("color", v.optional_string),
+    v.optional("icon", v.optional_string),
+    v.optional("description", v.optional_string),
+)
 
 
 @command("config/label_registry/create", v.required("name", v.strict_string), *_LABEL_KEYS)
@@ -565,11 +619,14 @@ def _label_create(conn: Connection, msg: dict[str, Any]) -> None:
     conn.send_result(msg["id"], conn.home.create_label(**_fields(msg)))
 
 
-@command("config/label_registry/update", v.required("label_id", v.strict_string),
-         v.optional("name", v.strict_string), *_LABEL_KEYS)  # fmt: skip
+@command(
+    "config/label_registry/update",
+    v.required("label_id", v.strict_string),
+    v.optional("name", v.strict_string),
+    *_LABEL_KEYS,
+)
 def _label_update(conn: Connection, msg: dict[str, Any]) -> None:
-    conn.send_result(msg["id"], conn.home.update_label(msg["label_id"],
-                                                       **_fields(msg, "label_id")))
+    conn.send_result(msg["id"], conn.home.update_label(msg["label_id"], **_fields(msg, "label_id")))
 
 
 @command("config/label_registry/delete", v.required("label_id", v.strict_string))
@@ -580,8 +637,7 @@ def _label_delete(conn: Connection, msg: dict[str, Any]) -> None:
 
 def _list_frame(msg_id: int, items: list[bytes]) -> bytes:
     """Device and entity lists are built from cached fragments in HA, with these spaces."""
-    return b'{"id":%d,"type": "result","success":true,"result": [%s]}' % (msg_id,
-                                                                         b",".join(items))
+    return b'{"id":%d,"type": "result","success":true,"result": [%s]}' % (msg_id, b",".join(items))
 
 
 @command("config/device_registry/list")
@@ -589,21 +645,29 @@ def _device_list(conn: Connection, msg: dict[str, Any]) -> None:
     conn.send(_list_frame(msg["id"], [dumps(device) for device in conn.home.device_list()]))
 
 
-@command("config/device_registry/update", v.required("device_id", v.strict_string),
-         v.optional("area_id", v.optional_string),
-         v.optional("disabled_by", v.any_value), v.optional("labels", _LABEL_IDS),
-         v.optional("name_by_user", v.optional_string))  # fmt: skip
+@command(
+    "config/device_registry/update",
+    v.required("device_id", v.strict_string),
+    v.optional("area_id", v.optional_string),
+    v.optional("disabled_by", v.any_value),
+    v.optional("labels", _LABEL_IDS),
+    v.optional("name_by_user", v.optional_string),
+)
 def _device_update(conn: Connection, msg: dict[str, Any]) -> None:
     if msg.get("disabled_by") not in (None, "user"):
-        raise P.InvalidFormat(f"value must be one of ['user'] for dictionary value @ "
-                              f"data['disabled_by']. Got {msg['disabled_by']!r}")  # fmt: skip
+        raise P.InvalidFormat(
+            f"value must be one of ['user'] for dictionary value @ data['disabled_by']. Got {msg['disabled_by']!r}"
+        )
     device = conn.home.update_device(msg["device_id"], **_fields(msg, "device_id"))
     conn.send_result(msg["id"], device)
 
 
-@command("config/device_registry/remove_config_entry",
-         v.required("config_entry_id", v.strict_string),
-         v.required("device_id", v.strict_string), is_async=True)  # fmt: skip
+@command(
+    "config/device_registry/remove_config_entry",
+    v.required("config_entry_id", v.strict_string),
+    v.required("device_id", v.strict_string),
+    is_async=True,
+)
 async def _device_remove_entry(conn: Connection, msg: dict[str, Any]) -> None:
     """The integration agrees to remove the device (what most integrations allow)."""
     device = conn.home.devices.get(msg["device_id"])
@@ -631,8 +695,7 @@ def _entity_get(conn: Connection, msg: dict[str, Any]) -> None:
 @command("config/entity_registry/get_entries", v.required("entity_ids", v.entity_ids))
 def _entity_get_entries(conn: Connection, msg: dict[str, Any]) -> None:
     home = conn.home
-    conn.send_result(msg["id"], {entity_id: home.entity_entry(entity_id)
-                                 for entity_id in msg["entity_ids"]})  # fmt: skip
+    conn.send_result(msg["id"], {entity_id: home.entity_entry(entity_id) for entity_id in msg["entity_ids"]})
 
 
 @command("todo/item/list", v.required("entity_id", v.entity_id))
@@ -651,21 +714,28 @@ def _user_only(value: Any) -> Any:
     return value
 
 
-@command("config/entity_registry/update", v.required("entity_id", v.entity_id),
-         v.optional("aliases", _ALIASES), v.optional("area_id", v.optional_string),
-         v.optional("categories", v.mapping), v.optional("device_class", v.optional_string),
-         v.optional("icon", v.optional_string), v.optional("labels", _LABEL_IDS),
-         v.optional("name", v.optional_string), v.optional("new_entity_id", v.strict_string),
-         v.optional("disabled_by", _user_only), v.optional("hidden_by", _user_only),
-         v.optional("options_domain", v.strict_string),
-         v.optional("options", v.any_value))  # fmt: skip
+@command(
+    "config/entity_registry/update",
+    v.required("entity_id", v.entity_id),
+    v.optional("aliases", _ALIASES),
+    v.optional("area_id", v.optional_string),
+    v.optional("categories", v.mapping),
+    v.optional("device_class", v.optional_string),
+    v.optional("icon", v.optional_string),
+    v.optional("labels", _LABEL_IDS),
+    v.optional("name", v.optional_string),
+    v.optional("new_entity_id", v.strict_string),
+    v.optional("disabled_by", _user_only),
+    v.optional("hidden_by", _user_only),
+    v.optional("options_domain", v.strict_string),
+    v.optional("options", v.any_value),
+)
 def _entity_update(conn: Connection, msg: dict[str, Any]) -> None:
     home = conn.home
     entry = home.entity_entry(msg["entity_id"])
     if entry is None:
         raise P.NotFound("Entity not found")
-    changes = _fields(msg, "entity_id", "new_entity_id", "categories", "options_domain",
-                      "options")  # fmt: skip
+    changes = _fields(msg, "entity_id", "new_entity_id", "categories", "options_domain", "options")
     if "categories" in msg:
         categories = dict(entry["categories"])
         for scope, category in msg["categories"].items():
@@ -679,8 +749,7 @@ def _entity_update(conn: Connection, msg: dict[str, Any]) -> None:
         if msg.get("options") is not None:
             options[msg["options_domain"]] = msg["options"]
         changes["options"] = options
-    entry = home.update_entity(msg["entity_id"], new_entity_id=msg.get("new_entity_id"),
-                               **changes)  # fmt: skip
+    entry = home.update_entity(msg["entity_id"], new_entity_id=msg.get("new_entity_id"), **changes)
     result: dict[str, Any] = {"entity_entry": entry}
     if "disabled_by" in msg and msg["disabled_by"] is None:
         if entry["config_entry_id"]:
@@ -707,10 +776,12 @@ def _expose_list(conn: Connection, msg: dict[str, Any]) -> None:
 _ASSISTANTS = ("cloud.alexa", "cloud.google_assistant", "conversation")
 
 
-@command("homeassistant/expose_entity",
-         v.required("assistants", v.list_of(v.one_of(_ASSISTANTS))),
-         v.required("entity_ids", v.list_of(v.strict_string)),
-         v.required("should_expose", v.strict_bool))  # fmt: skip
+@command(
+    "homeassistant/expose_entity",
+    v.required("assistants", v.list_of(v.one_of(_ASSISTANTS))),
+    v.required("entity_ids", v.list_of(v.strict_string)),
+    v.required("should_expose", v.strict_bool),
+)
 def _expose(conn: Connection, msg: dict[str, Any]) -> None:
     if "group.all_locks" in msg["entity_ids"]:  # CLOUD_NEVER_EXPOSED_ENTITIES
         raise P.HAError("can't expose 'group.all_locks'", code=P.ERR_NOT_ALLOWED)
@@ -719,8 +790,7 @@ def _expose(conn: Connection, msg: dict[str, Any]) -> None:
     conn.send_result(msg["id"])
 
 
-@command("homeassistant/expose_new_entities/get",
-         v.required("assistant", v.one_of(_ASSISTANTS)))  # fmt: skip
+@command("homeassistant/expose_new_entities/get", v.required("assistant", v.one_of(_ASSISTANTS)))
 def _expose_new_get(conn: Connection, msg: dict[str, Any]) -> None:
     conn.send_result(msg["id"], {"expose_new": msg["assistant"] == "conversation"})
 
@@ -751,6 +821,13 @@ def _automation_config(conn: Connection, msg: dict[str, Any]) -> None:
     if state is None or not msg["entity_id"].startswith("automation."):
         raise P.NotFound("Entity not found")
     attributes = state["attributes"]
-    config = {"id": attributes.get("id"), "alias": attributes.get("friendly_name"), "description": "",
-              "triggers": [], "conditions": [], "actions": [], "mode": attributes.get("mode", "single")}  # fmt: skip
+    config = {
+        "id": attributes.get("id"),
+        "alias": attributes.get("friendly_name"),
+        "description": "",
+        "triggers": [],
+        "conditions": [],
+        "actions": [],
+        "mode": attributes.get("mode", "single"),
+    }
     conn.send_result(msg["id"], {"config": config})

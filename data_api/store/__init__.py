@@ -4,6 +4,7 @@ Many homes may share one database; every row carries its `home_id`.
 """
 
 from data_api.platform.db.errors import StoreError
+
 from .kinds import CONFIG_KEY, KINDS, Kind
 from .store import Store, StoredKind, SyncState
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from data_api.platform.db.types import HOME_ID, KEY, UTCDateTime
 
+
 class Base(DeclarativeBase):
     metadata = MetaData(
         naming_convention={

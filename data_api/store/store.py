@@ -35,7 +35,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from data_api.ha.models import Entity
-
 from data_api.platform.db.base_store import BaseStore
 from data_api.platform.db.engine import create_engine, pool_options
 
@@ -44,7 +43,7 @@ from .kinds import CONFIG_KEY, KINDS, Kind, KindSpec, spec_for
 from .schema import EntityRow, ItemLabelRow, SyncStateRow, table_of
 
 if TYPE_CHECKING:
-    from data_api.platform.settings import Settings
+    from data_api.platform.settings import DatabaseSettings
 
 _ENTITIES = table_of(EntityRow)
 _ITEM_LABELS = table_of(ItemLabelRow)
@@ -327,9 +326,7 @@ class Store(BaseStore):
 
     def _sync_state(self, spec: KindSpec, home_id: str, version: int, synced_at: datetime | None) -> Insert:
         """Upsert the kind's sync state; `synced_at` None leaves the stored one as it is."""
-        count = (
-            select(func.count()).select_from(spec.table).where(spec.table.c.home_id == home_id).scalar_subquery()
-        )
+        count = select(func.count()).select_from(spec.table).where(spec.table.c.home_id == home_id).scalar_subquery()
         insert_ = self._insert(_SYNC_STATE)
         statement = insert_.values(
             home_id=home_id, kind=spec.name, version=version, synced_at=synced_at, item_count=count

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
+from data_api import install_query_errors, mirror_router
 from data_api.platform.http.app import service_app
 from data_api.platform.http.bodies import BodyCache
-from data_api import install_query_errors, mirror_router
 from data_api.platform.settings import Settings
 
 from .chat import chat_router

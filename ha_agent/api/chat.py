@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import APIRouter, Path, Request
 from starlette.responses import Response, StreamingResponse
 
+from data_api import StoreError
 from data_api.platform.http.bodies import dump_json
 from data_api.platform.http.errors import ErrorBody
-from data_api import StoreError
-from ha_agent.conversation import TurnError
 from ha_agent.context import Hints
+from ha_agent.conversation import TurnError
 from ha_agent.history import Conversation, ConversationNotFound
 
 from . import schemas, sse
@@ -140,7 +140,9 @@ def chat_router(service: AgentService) -> APIRouter:
             return _json(result.as_api())
         events = service.stream(body.message, body.conversation_id, Hints(body.area, body.language))
         start = await anext(events)  # raises ConversationNotFound (404) before any byte is sent
-        return StreamingResponse(_events(start["conversation_id"], events), media_type=sse.MEDIA_TYPE, headers=sse.HEADERS)
+        return StreamingResponse(
+            _events(start["conversation_id"], events), media_type=sse.MEDIA_TYPE, headers=sse.HEADERS
+        )
 
     @router.get(
         "/conversations/{conversation_id}",

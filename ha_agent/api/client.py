@@ -10,7 +10,6 @@ from typing import Any
 import httpx
 
 from data_api.platform.logs import display_url
-
 from ha_agent.llm.sse import iter_sse
 
 # A turn may take the model several rounds and retries: wait for it rather than give up early.
@@ -50,7 +49,9 @@ class AgentClient:
             await response.aread()
             return response.json()
 
-    async def stream(self, message: str, conversation_id: str | None = None) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+    async def stream(
+        self, message: str, conversation_id: str | None = None
+    ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
         """One turn as `(event, data)`: `start`, `text`, `tool_call`, `done`; an `error` event
         is raised as `AgentError`."""
         body = {"message": message, "conversation_id": conversation_id, "stream": True}

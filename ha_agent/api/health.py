@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter
 from starlette.responses import JSONResponse, Response
 
+from data_api import METRICS_PREFIX, mirror_detail, mirror_metrics
 from data_api.platform.http import prometheus
 from data_api.platform.http.bodies import BodyCache
-from data_api import METRICS_PREFIX, mirror_detail, mirror_metrics
-from data_api.platform.http.health import request_metrics, uptime_seconds
 from data_api.platform.http.errors import ErrorBody
+from data_api.platform.http.health import request_metrics, uptime_seconds
 from data_api.platform.http.stats import RequestStats
 
 from . import schemas
@@ -66,8 +66,10 @@ def health_router(service: AgentService, stats: RequestStats, bodies: BodyCache 
             **await _health(service),
             "uptime_seconds": uptime_seconds(stats),
             "home": service.home_state(),
-            "llm": {"model": service.llm.model if service.llm is not None else None,
-                    "provider": "local" if service.llm is None else service.settings.effective_llm_provider},
+            "llm": {
+                "model": service.llm.model if service.llm is not None else None,
+                "provider": "local" if service.llm is None else service.settings.effective_llm_provider,
+            },
             "turns": {**service.stats.as_dict(), "running": service.running_turns},
             "endpoints": stats.as_dict(),
         }
@@ -81,7 +83,10 @@ def health_router(service: AgentService, stats: RequestStats, bodies: BodyCache 
         summary="Prometheus metrics",
         response_class=Response,
         responses={
-            200: {"content": {prometheus.CONTENT_TYPE: {"schema": {"type": "string"}}}, "description": "Text format 0.0.4"},
+            200: {
+                "content": {prometheus.CONTENT_TYPE: {"schema": {"type": "string"}}},
+                "description": "Text format 0.0.4",
+            },
             401: {"model": ErrorBody, "description": "Missing or wrong API key"},
         },
     )
@@ -103,21 +108,32 @@ def health_router(service: AgentService, stats: RequestStats, bodies: BodyCache 
 def _agent_metrics(out: prometheus.Exposition, service: AgentService, database: dict[str, Any]) -> None:
     turns = service.stats
     out.metric(
-        "turns_total", "counter", "Turns answered, by outcome (failed: the model failed).",
+        "turns_total",
+        "counter",
+        "Turns answered, by outcome (failed: the model failed).",
         [({"outcome": "ok"}, turns.turns), ({"outcome": "failed"}, turns.failed)],
-    )  # fmt: skip
+    )
     out.metric("turn_seconds_total", "counter", "Time spent answering turns.", [({}, turns.seconds)])
     out.gauge("turns_running", "Turns being answered now.", service.running_turns)
     out.metric(
-        "tokens_total", "counter", "Tokens the model reported, by kind (cached: part of the prompt).",
-        [({"kind": "prompt"}, turns.prompt_tokens), ({"kind": "completion"}, turns.completion_tokens),
-         ({"kind": "cached"}, turns.cached_tokens)],
-    )  # fmt: skip
+        "tokens_total",
+        "counter",
+        "Tokens the model reported, by kind (cached: part of the prompt).",
+        [
+            ({"kind": "prompt"}, turns.prompt_tokens),
+            ({"kind": "completion"}, turns.completion_tokens),
+            ({"kind": "cached"}, turns.cached_tokens),
+        ],
+    )
     out.metric(
-        "tool_calls_total", "counter", "Tool calls run, by outcome.",
+        "tool_calls_total",
+        "counter",
+        "Tool calls run, by outcome.",
         [({"outcome": "ok"}, turns.tool_calls - turns.tool_errors), ({"outcome": "error"}, turns.tool_errors)],
-    )  # fmt: skip
+    )
     out.gauge("home_stale", "1 while the home may lag behind Home Assistant.", service.home.stale)
     out.gauge("db_up", "1 if the database answered a ping.", database["ok"])
     latency = database["latency_ms"]
-    out.gauge("db_latency_seconds", "Time of a database ping (NaN: failed).", latency / 1000 if latency is not None else None)
+    out.gauge(
+        "db_latency_seconds", "Time of a database ping (NaN: failed).", latency / 1000 if latency is not None else None
+    )

@@ -19,25 +19,31 @@ CONVERSATION_ID = Field(None, min_length=1, max_length=64, description="From an 
 class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    message: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_MESSAGE_CHARS)
-    ] = Field(
-        description=f"What the person says, 1 to {MAX_MESSAGE_CHARS} characters, not blank, no NUL",
-        # Documents what `_no_nul` and the stripping refuse (pydantic does not check it again):
-        # a character that is neither NUL nor Unicode White_Space, which is what the strip removes.
-        json_schema_extra={"pattern": f"^[^\\u0000]*[^\\u0000{_WHITE_SPACE}][^\\u0000]*$"},
+    message: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_MESSAGE_CHARS)] = (
+        Field(
+            description=f"What the person says, 1 to {MAX_MESSAGE_CHARS} characters, not blank, no NUL",
+            # Documents what `_no_nul` and the stripping refuse (pydantic does not check it again):
+            # a character that is neither NUL nor Unicode White_Space, which is what the strip removes.
+            json_schema_extra={"pattern": f"^[^\\u0000]*[^\\u0000{_WHITE_SPACE}][^\\u0000]*$"},
+        )
     )
     conversation_id: str | None = CONVERSATION_ID
     stream: bool = Field(False, description="Answer as server-sent events (text, tool_call, done, error)")
     area: str | None = Field(
-        None, min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$",
+        None,
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9_.-]+$",
         description="Area id where the person speaks (a voice satellite's)",
     )
     language: str | None = Field(
         None, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]+)*$", max_length=16, description="The person's language, e.g. en"
     )
     device_id: str | None = Field(
-        None, min_length=1, max_length=64, description="Home Assistant's id of the device spoken to (a voice satellite's)"
+        None,
+        min_length=1,
+        max_length=64,
+        description="Home Assistant's id of the device spoken to (a voice satellite's)",
     )
 
     @field_validator("message")
@@ -111,15 +117,25 @@ def _ref(model: str) -> dict[str, Any]:
 CHAT_EVENT: dict[str, Any] = {
     "description": "start, text (a piece of the reply), tool_call (each once run), then done or error",
     "oneOf": [
-        _event("start", {"type": "object", "required": ["conversation_id"], "properties": {"conversation_id": {"type": "string"}}}),
+        _event(
+            "start",
+            {"type": "object", "required": ["conversation_id"], "properties": {"conversation_id": {"type": "string"}}},
+        ),
         _event("text", {"type": "object", "required": ["delta"], "properties": {"delta": {"type": "string"}}}),
         _event("tool_call", _ref("ToolCallOut")),
         _event("done", _ref("ChatResponse")),
-        _event("error", {
-            "type": "object",
-            "required": ["detail", "conversation_id", "status"],
-            "properties": {"detail": {"type": "string"}, "conversation_id": {"type": "string"}, "status": {"type": "integer"}},
-        }),  # fmt: skip
+        _event(
+            "error",
+            {
+                "type": "object",
+                "required": ["detail", "conversation_id", "status"],
+                "properties": {
+                    "detail": {"type": "string"},
+                    "conversation_id": {"type": "string"},
+                    "status": {"type": "integer"},
+                },
+            },
+        ),
     ],
 }
 

@@ -23,12 +23,11 @@ import statistics
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
+from data_api import Collection, HAClient, MirrorReader, derive_view, merge_entities
 from data_api.bench import percentile
-from data_api import Collection, MirrorReader, derive_view
-from data_api import HAClient, merge_entities
 from data_api.platform.settings import load_settings
 from ha_agent.context import ContextBuilder
 from ha_agent.home import LocalHome, Policy
@@ -73,8 +72,12 @@ class _BeforeHome:
         exposed = await c.fetch_exposed()
         entities = merge_entities(states, registry, {d.id: d for d in devices}, {a.area_id: a for a in areas}, exposed)
         kinds = {
-            "config": [config], "floors": floors, "areas": areas, "entities": entities, "services": services,
-        }  # fmt: skip
+            "config": [config],
+            "floors": floors,
+            "areas": areas,
+            "entities": entities,
+            "services": services,
+        }
         # A new version every turn: the seed had no versions, so nothing could be reused.
         stamp = time.monotonic_ns()
         self._turn = {k: Collection(k, {i.key: i for i in items}, stamp) for k, items in kinds.items()}
@@ -104,8 +107,7 @@ async def measure_context(
 ) -> dict[str, Any]:
     """Context build warm, cold and the ask-HA-every-turn way, against any Home Assistant (the
     simulated one or a real one), and the tokens of ours and of HA's own Assist format."""
-    from data_api import Store
-    from data_api import Mirror
+    from data_api import Mirror, Store
 
     from .assist_format import assist_tokens
 
@@ -128,7 +130,10 @@ async def measure_context(
             for _ in range(repeat):
                 # A new process: memory empty, database full, nothing rendered. Creating the
                 # mirror (its HA client's TLS context) is start-up, not a turn: not timed.
-                reborn = ContextBuilder(LocalHome(MirrorReader(Mirror(settings, store)), Policy.from_settings(settings.tools)), settings.context)
+                reborn = ContextBuilder(
+                    LocalHome(MirrorReader(Mirror(settings, store)), Policy.from_settings(settings.tools)),
+                    settings.context,
+                )
                 cold_samples += await _timed(lambda b=reborn: b.build(message), 1)
             async with HAClient(ha_url, token) as client:
                 before_home = _BeforeHome(client, Policy.from_settings(settings.tools))
@@ -174,15 +179,23 @@ def bench_window(messages: int = 500, repeat: int = 50) -> dict[str, Any]:
 
     model = "gpt-4o-mini"
     raw = _conversation(messages)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     stored = [
         StoredMessage(
-            id=str(n), conversation_id="bench", seq=n + 1, role=m["role"], content=m.get("content"),
-            tool_calls=m.get("tool_calls"), tool_call_id=m.get("tool_call_id"), name=None,
-            token_count=count_message_tokens(m, model), created_at=now, meta=None,
+            id=str(n),
+            conversation_id="bench",
+            seq=n + 1,
+            role=m["role"],
+            content=m.get("content"),
+            tool_calls=m.get("tool_calls"),
+            tool_call_id=m.get("tool_call_id"),
+            name=None,
+            token_count=count_message_tokens(m, model),
+            created_at=now,
+            meta=None,
         )
         for n, m in enumerate(raw)
-    ]  # fmt: skip
+    ]
     budget = 4000
 
     def with_stored() -> None:
@@ -265,9 +278,14 @@ def _conversation(size: int) -> list[dict[str, Any]]:
     n = 0
     while len(out) < size:
         out.append({"role": "user", "content": f"please turn on the kitchen lights and tell me the temperature ({n})"})
-        call = {"id": f"call_{n}", "type": "function",
-                "function": {"name": "call_service", "arguments": '{"domain":"light","service":"turn_on",'
-                             '"target":{"area_id":"kitchen"}}'}}  # fmt: skip
+        call = {
+            "id": f"call_{n}",
+            "type": "function",
+            "function": {
+                "name": "call_service",
+                "arguments": '{"domain":"light","service":"turn_on","target":{"area_id":"kitchen"}}',
+            },
+        }
         out.append({"role": "assistant", "content": None, "tool_calls": [call]})
         out.append({"role": "tool", "tool_call_id": f"call_{n}", "content": '{"light.kitchen_ceiling":"on"}'})
         out.append({"role": "assistant", "content": f"Done. The kitchen lights are on; it is 21.{n % 10} °C."})
@@ -279,12 +297,11 @@ async def bench_tools(latency: float = 0.1, repeat: int = 5) -> dict[str, Any]:
     import itertools
     import json
 
+    from data_api import Mirror, Store
     from data_api.simulator import SimulatedHA, generate_home
-    from data_api import Store
-    from data_api import Mirror
     from ha_agent.llm import ToolCall
     from ha_agent.tokens import count_tokens
-    from ha_agent.tools import HAActions, ToolEnv, Toolbox, ToolStore
+    from ha_agent.tools import HAActions, Toolbox, ToolEnv, ToolStore
 
     async with SimulatedHA(generate_home("small")) as sim:
         with tempfile.TemporaryDirectory() as tmp:
@@ -296,11 +313,19 @@ async def bench_tools(latency: float = 0.1, repeat: int = 5) -> dict[str, Any]:
             await mirror.start(wait=True)
             tool_store = ToolStore(store.engine, home_id=settings.home_id)
             await tool_store.migrate()
-            env = ToolEnv("bench", LocalHome(MirrorReader(mirror), Policy.from_settings(settings.tools)), HAActions(mirror.client), tool_store)
+            env = ToolEnv(
+                "bench",
+                LocalHome(MirrorReader(mirror), Policy.from_settings(settings.tools)),
+                HAActions(mirror.client),
+                tool_store,
+            )
             toolbox = Toolbox(settings.tools)
             sim.command_latency["call_service"] = latency  # only actions are slow: reads are local
-            lights = sorted(e.entity_id for e in mirror.tiers["entities"].last.items.values()
-                            if e.exposed and e.domain in ("light", "switch"))  # fmt: skip
+            lights = sorted(
+                e.entity_id
+                for e in mirror.tiers["entities"].last.items.values()
+                if e.exposed and e.domain in ("light", "switch")
+            )
             ids = itertools.count()
 
             def toggle(entity_id: str) -> ToolCall:
@@ -321,8 +346,11 @@ async def bench_tools(latency: float = 0.1, repeat: int = 5) -> dict[str, Any]:
                     targets = lights[:n]
                     ours = statistics.median(await _timed(lambda t=targets: parallel(t), repeat))
                     theirs = statistics.median(await _timed(lambda t=targets: sequential(t), repeat))
-                    row[f"calls_{n}"] = {"parallel_ms": round(ours, 1), "sequential_ms": round(theirs, 1),
-                                         "ratio": round(theirs / ours, 2)}  # fmt: skip
+                    row[f"calls_{n}"] = {
+                        "parallel_ms": round(ours, 1),
+                        "sequential_ms": round(theirs, 1),
+                        "ratio": round(theirs / ours, 2),
+                    }
                 same = [lights[0]] * 3
                 row["dependent_3_ms"] = round(statistics.median(await _timed(lambda: parallel(same), repeat)), 1)
                 row["schema_tokens"] = count_tokens(json.dumps(toolbox.schemas()), "gpt-4o")
@@ -336,17 +364,18 @@ async def bench_tools(latency: float = 0.1, repeat: int = 5) -> dict[str, Any]:
 async def bench_overhead(turns: int = 60) -> dict[str, Any]:
     """Agent time per turn outside the model, measured against a zero-latency model server."""
     from data_api.simulator import SimulatedHA, generate_home
-    from data_api import Store
-    from data_api import Mirror
-    from ha_agent.simulator.scripted_server import ScriptedLLMServer, echo
     from ha_agent.assemble import one_process
+    from ha_agent.simulator.scripted_server import ScriptedLLMServer, echo
 
     async with SimulatedHA(generate_home("medium")) as sim, ScriptedLLMServer(responder=echo) as llm:
         with tempfile.TemporaryDirectory() as tmp:
             settings = load_settings(
-                ha_url=sim.url, ha_token=sim.token, database_url=f"sqlite+aiosqlite:///{tmp}/bench.db",
-                llm_base_url=llm.base_url, intents_fast_path=False,  # the model's path, every turn
-            )  # fmt: skip
+                ha_url=sim.url,
+                ha_token=sim.token,
+                database_url=f"sqlite+aiosqlite:///{tmp}/bench.db",
+                llm_base_url=llm.base_url,
+                intents_fast_path=False,  # the model's path, every turn
+            )
             async with one_process(settings, wait=True) as service:
                 conversation = (await service.turn(_MESSAGES[0])).conversation_id
                 overheads, totals = [], []
@@ -366,23 +395,28 @@ async def bench_overhead(turns: int = 60) -> dict[str, Any]:
 async def bench_intents(size: str, rounds: int = 20) -> dict[str, Any]:
     """The local intent engine per sentence, warm, over sentences made of the home's own names
     (and one it cannot know); the share it answers is what a mixed workload saves the model."""
+    from data_api import Mirror, Store
     from data_api.simulator import SimulatedHA, generate_home
-    from data_api import Store
-    from data_api import Mirror
-    from ha_agent.intents import LocalEngine
     from ha_agent.bench.intents import measure
+    from ha_agent.intents import LocalEngine
 
     async with SimulatedHA(generate_home(size)) as sim:
         with tempfile.TemporaryDirectory() as tmp:
             settings = load_settings(
-                ha_url=sim.url, ha_token=sim.token, database_url=f"sqlite+aiosqlite:///{tmp}/bench.db",
+                ha_url=sim.url,
+                ha_token=sim.token,
+                database_url=f"sqlite+aiosqlite:///{tmp}/bench.db",
                 llm_provider="local",
-            )  # fmt: skip
+            )
             store = Store.from_settings(settings.db)
             mirror = Mirror(settings, store)
             await mirror.start(wait=True)
             try:
-                latency = await measure(LocalEngine(settings.intents), LocalHome(MirrorReader(mirror), Policy.from_settings(settings.tools)), rounds)
+                latency = await measure(
+                    LocalEngine(settings.intents),
+                    LocalHome(MirrorReader(mirror), Policy.from_settings(settings.tools)),
+                    rounds,
+                )
             finally:
                 await mirror.stop()
                 await store.close()
@@ -417,8 +451,12 @@ def _check(outcomes: Any) -> None:
             raise RuntimeError(f"bench tools: {outcome.name} failed: {outcome.error}")
 
 
-def format_tables(context_rows: list[dict[str, Any]], history: dict[str, Any],
-                  overhead: dict[str, Any] | None = None, tools: dict[str, Any] | None = None) -> str:  # fmt: skip
+def format_tables(
+    context_rows: list[dict[str, Any]],
+    history: dict[str, Any],
+    overhead: dict[str, Any] | None = None,
+    tools: dict[str, Any] | None = None,
+) -> str:
     lines = [
         "| home | entities | HA latency | context | warm p50 (p99) | warm, new message | cold (DB) | before | ratio |",
         "|---|---|---|---|---|---|---|---|---|",
@@ -453,7 +491,9 @@ def format_tables(context_rows: list[dict[str, Any]], history: dict[str, Any],
         ]
         for n in (1, 3, 10):
             t = tools[f"calls_{n}"]
-            lines.append(f"| {n} independent | {t['parallel_ms']:.0f} ms | {t['sequential_ms']:.0f} ms | {t['ratio']:.1f}× |")
+            lines.append(
+                f"| {n} independent | {t['parallel_ms']:.0f} ms | {t['sequential_ms']:.0f} ms | {t['ratio']:.1f}× |"
+            )
         lines.append(f"| 3 on the same light (must stay in order) | {tools['dependent_3_ms']:.0f} ms | | |")
         lines += [
             "",

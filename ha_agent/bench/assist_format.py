@@ -198,11 +198,7 @@ def state_name(entity: Entity) -> str:
 def listed_entities(entities: Iterable[Entity]) -> list[Entity]:
     """The entities HA lists: exposed, not never-exposed, not scripts or calendars; by id."""
     return sorted(
-        (
-            e
-            for e in entities
-            if e.exposed and e.entity_id not in NEVER_EXPOSED and e.domain not in OWN_TOOL_DOMAINS
-        ),
+        (e for e in entities if e.exposed and e.entity_id not in NEVER_EXPOSED and e.domain not in OWN_TOOL_DOMAINS),
         key=lambda e: e.entity_id,
     )
 
@@ -225,11 +221,7 @@ def entity_info(entity: Entity, areas: Mapping[str, Area], *, live: bool) -> dic
     if area is not None:
         info["areas"] = ", ".join([area.name, *area.aliases])
     if live:
-        attributes = {
-            name: _live_value(value)
-            for name, value in entity.attributes.items()
-            if name in LIVE_ATTRIBUTES
-        }
+        attributes = {name: _live_value(value) for name, value in entity.attributes.items() if name in LIVE_ATTRIBUTES}
         if attributes:
             info["attributes"] = attributes
     return info

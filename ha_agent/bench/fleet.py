@@ -248,15 +248,21 @@ class Fleet:
         """Start the process and wait until it serves; on a fresh port if its port was taken."""
         for attempt in range(1, PORT_ATTEMPTS + 1):
             if part._log is None:
-                part._log = open(part.log_path, "ab")  # noqa: SIM115 (kept open across restarts)
+                part._log = open(part.log_path, "ab")
             part._log.write(f"--- start {part.starts + 1} ---\n".encode())
             part._log.flush()
             part._log_from = part._log.tell()
             part.process = await asyncio.create_subprocess_exec(
-                *part.args, "--port", str(part.port), cwd=self.workdir, env=part.env,
-                stdin=asyncio.subprocess.DEVNULL, stdout=part._log, stderr=asyncio.subprocess.STDOUT,
+                *part.args,
+                "--port",
+                str(part.port),
+                cwd=self.workdir,
+                env=part.env,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=part._log,
+                stderr=asyncio.subprocess.STDOUT,
                 preexec_fn=_die_with_parent(),
-            )  # fmt: skip
+            )
             part.starts += 1
             try:
                 await self._wait_ready(part)
@@ -305,7 +311,7 @@ class Fleet:
             process.send_signal(signal.SIGTERM)
             try:
                 await asyncio.wait_for(process.wait(), 30)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 process.kill()
                 await process.wait()
         if part._log is not None:

@@ -11,7 +11,6 @@ import time
 from dataclasses import dataclass
 
 from ha_agent.home import HomeView
-
 from ha_agent.intents import LocalEngine
 
 TEMPLATES = (

@@ -183,8 +183,9 @@ def _parse(conversation_id: str, last_seq: int, rows: list[Any]) -> StoredConver
     return StoredConversation(conversation_id, turns, len(rows), problems)
 
 
-def verify(stored: dict[str, StoredConversation], expected: dict[str, list[str]],
-           tool_turns: dict[str, int] | None = None) -> dict[str, Any]:  # fmt: skip
+def verify(
+    stored: dict[str, StoredConversation], expected: dict[str, list[str]], tool_turns: dict[str, int] | None = None
+) -> dict[str, Any]:
     """Load's proof: exactly the expected conversations, each with exactly its user messages in
     order, each answered by its own reply (the reply carries the message's mark), seq contiguous,
     tool groups whole (and as many as the model was asked for)."""
@@ -235,24 +236,26 @@ class Sample:
     error: str | None = None
 
 
-async def chat(http: aiohttp.ClientSession, url: str, message: str, conversation_id: str | None,
-               timeout: float = REQUEST_TIMEOUT) -> tuple[int, Any, float]:  # fmt: skip
+async def chat(
+    http: aiohttp.ClientSession, url: str, message: str, conversation_id: str | None, timeout: float = REQUEST_TIMEOUT
+) -> tuple[int, Any, float]:
     """One POST /api/v1/chat: (status, parsed JSON body or the raw text, client milliseconds).
     Status 0 when no answer came (the error's name is the body)."""
     started = time.perf_counter()
     body: Any
     try:
         async with http.post(
-            f"{url}/api/v1/chat", json={"message": message, "conversation_id": conversation_id},
+            f"{url}/api/v1/chat",
+            json={"message": message, "conversation_id": conversation_id},
             timeout=aiohttp.ClientTimeout(total=timeout),
-        ) as response:  # fmt: skip
+        ) as response:
             raw = await response.text()
             status = response.status
         try:
             body = json.loads(raw)
         except ValueError:
             body = raw
-    except asyncio.TimeoutError:
+    except TimeoutError:
         status, body = 0, "client timeout"
     except aiohttp.ClientError as exc:
         status, body = 0, f"{type(exc).__name__}"
@@ -270,8 +273,16 @@ def _sample(c: int, t: int, replica: int, status: int, body: Any, client_ms: flo
     return sample
 
 
-async def _conversation(http: aiohttp.ClientSession, fleet: Fleet, c: int, turns: Iterable[int], total: int,
-                        ids: dict[int, str], samples: list[Sample], replies: dict[int, list[str]]) -> None:  # fmt: skip
+async def _conversation(
+    http: aiohttp.ClientSession,
+    fleet: Fleet,
+    c: int,
+    turns: Iterable[int],
+    total: int,
+    ids: dict[int, str],
+    samples: list[Sample],
+    replies: dict[int, list[str]],
+) -> None:
     for t in turns:
         replica = (c + t) % len(fleet.agents)  # turn by turn, the other replica: continuity is exercised
         url = fleet.agents[replica].url  # asked each turn: a restarted replica may have a new port
@@ -330,8 +341,9 @@ async def run_load(
     inside). Returns the figures and the verification; `ok` sums it up. Every row written
     carries `home_id` (default: a fresh one): choose it to clean up even when this raises."""
     model = LoadModel(turns, jitter=jitter)
-    async with Fleet(database_url, replicas=replicas, home=home, responder=model, model_latency=model_latency,
-                     home_id=home_id) as fleet:  # fmt: skip
+    async with Fleet(
+        database_url, replicas=replicas, home=home, responder=model, model_latency=model_latency, home_id=home_id
+    ) as fleet:
         model.sensors, model.lights = await real_entities(fleet)
         ids: dict[int, str] = {}
         samples: list[Sample] = []

@@ -23,7 +23,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -51,12 +51,21 @@ FULL = Profile("full", ("small", "medium", "large"))
 QUICK = Profile("quick", ("small",), mirror_seconds=1.0, repeat=3, intents_rounds=3, overhead_turns=20)
 
 
-def _compared(group: str, metric: str, unit: str, ours: float, baseline: float, baseline_is: str,
-              better: str, **where: Any) -> dict[str, Any]:  # fmt: skip
+def _compared(
+    group: str, metric: str, unit: str, ours: float, baseline: float, baseline_is: str, better: str, **where: Any
+) -> dict[str, Any]:
     """One metric with its same-run baseline; `ratio` > 1 always means ours is better."""
     ratio = baseline / ours if better == "lower" else ours / baseline
-    return {"group": group, "metric": metric, **where, "unit": unit, "ours": ours,
-            "baseline": baseline, "baseline_is": baseline_is, "ratio": round(ratio, 2)}  # fmt: skip
+    return {
+        "group": group,
+        "metric": metric,
+        **where,
+        "unit": unit,
+        "ours": ours,
+        "baseline": baseline,
+        "baseline_is": baseline_is,
+        "ratio": round(ratio, 2),
+    }
 
 
 def _figure(group: str, metric: str, unit: str, value: float, target: str = "", **where: Any) -> dict[str, Any]:
@@ -79,8 +88,18 @@ async def run(profile: Profile, say: Callable[[str], None] = lambda _: None) -> 
             say(f"mirror, {home} home, {latency_ms:g} ms per HA command")
             m = await mirror_bench.bench_home(home, latency, profile.mirror_seconds, 32)
             details["mirror"].append(m)
-            compared.append(_compared("mirror", "reads of /entities?area=", "req/s", m["reads_per_second"],
-                                      m["before_reads_per_second"], "asking HA each time", "higher", **where))  # fmt: skip
+            compared.append(
+                _compared(
+                    "mirror",
+                    "reads of /entities?area=",
+                    "req/s",
+                    m["reads_per_second"],
+                    m["before_reads_per_second"],
+                    "asking HA each time",
+                    "higher",
+                    **where,
+                )
+            )
             figures += [
                 _figure("mirror", "initial sync", "s", m["sync_seconds"], "≤ 2 s at 5,000 entities", **where),
                 _figure("mirror", "event → mirror p99", "ms", m["event_lag_p99_ms"], "≤ 50 ms", **where),
@@ -101,36 +120,76 @@ async def run(profile: Profile, say: Callable[[str], None] = lambda _: None) -> 
         details["tools"].append(t)
         for n in (3, 10):
             calls = t[f"calls_{n}"]
-            compared.append(_compared("tools", f"{n} independent calls, one turn", "ms", calls["parallel_ms"],
-                                      calls["sequential_ms"], "one after another", "lower",
-                                      home="small", ha_latency_ms=latency_ms))  # fmt: skip
+            compared.append(
+                _compared(
+                    "tools",
+                    f"{n} independent calls, one turn",
+                    "ms",
+                    calls["parallel_ms"],
+                    calls["sequential_ms"],
+                    "one after another",
+                    "lower",
+                    home="small",
+                    ha_latency_ms=latency_ms,
+                )
+            )
 
     say("history window over 500 messages")
     w = agent_bench.bench_window(repeat=max(5, profile.repeat * 5))
     h = await agent_bench.bench_history(repeat=max(5, profile.repeat * 5))
     details["history"] = {"window": w, "from_database": h}
-    compared.append(_compared("history", "choosing a 500-message conversation's window", "ms", w["stored_counts_p50_ms"],
-                              w["recount_p50_ms"], "recounting every message", "lower"))  # fmt: skip
-    compared.append(_compared("history", "a turn's window of a 500-message conversation, from the database", "ms",
-                              h["stored_counts_p50_ms"], h["recount_p50_ms"],
-                              "reading it all and recounting every message", "lower"))  # fmt: skip
+    compared.append(
+        _compared(
+            "history",
+            "choosing a 500-message conversation's window",
+            "ms",
+            w["stored_counts_p50_ms"],
+            w["recount_p50_ms"],
+            "recounting every message",
+            "lower",
+        )
+    )
+    compared.append(
+        _compared(
+            "history",
+            "a turn's window of a 500-message conversation, from the database",
+            "ms",
+            h["stored_counts_p50_ms"],
+            h["recount_p50_ms"],
+            "reading it all and recounting every message",
+            "lower",
+        )
+    )
 
     say("agent overhead per turn (model at zero latency)")
     o = await agent_bench.bench_overhead(profile.overhead_turns)
     details["overhead"] = o
-    figures.append(_figure("agent", "overhead per turn without the model, p50", "ms", o["overhead_p50_ms"],
-                           "≤ 10 ms", home=o["home"]))  # fmt: skip
+    figures.append(
+        _figure(
+            "agent", "overhead per turn without the model, p50", "ms", o["overhead_p50_ms"], "≤ 10 ms", home=o["home"]
+        )
+    )
     if details["tools"]:
-        figures.append(_figure("tools", "tool schemas", "tokens", details["tools"][-1]["schema_tokens"],
-                               "≤ 1,100 (HA's Assist tools: 1,847)"))  # fmt: skip
+        figures.append(
+            _figure(
+                "tools",
+                "tool schemas",
+                "tokens",
+                details["tools"][-1]["schema_tokens"],
+                "≤ 1,100 (HA's Assist tools: 1,847)",
+            )
+        )
 
     for home in profile.homes:
         say(f"local intents, {home} home")
         i = await agent_bench.bench_intents(home, profile.intents_rounds)
         details["intents"].append(i)
         figures.append(_figure("intents", "local sentence p50", "ms", i["p50_ms"], "", home=home))
-        figures.append(_figure("intents", "answered locally", "sentences", i["answered_locally"],
-                               f"of {i['sentences']}", home=home))  # fmt: skip
+        figures.append(
+            _figure(
+                "intents", "answered locally", "sentences", i["answered_locally"], f"of {i['sentences']}", home=home
+            )
+        )
 
     if profile.real_ha is not None:
         say("context against the real Home Assistant")
@@ -144,11 +203,12 @@ async def run(profile: Profile, say: Callable[[str], None] = lambda _: None) -> 
     return {
         "report": "ha-agent bench",
         "profile": profile.name,
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "homes": list(profile.homes),
         "ha_latencies_ms": list(profile.latencies_ms),
-        "real_ha": "measured" if "real_ha" in details and "error" not in details["real_ha"]
+        "real_ha": "measured"
+        if "real_ha" in details and "error" not in details["real_ha"]
         else (details.get("real_ha", {}).get("error") or "not configured (HA_URL, HA_TOKEN)"),
         "seconds": round(time.perf_counter() - started, 1),
         "compared": compared,
@@ -159,9 +219,19 @@ async def run(profile: Profile, say: Callable[[str], None] = lambda _: None) -> 
 
 def _context_metrics(c: dict[str, Any], baseline_is: str, **where: Any) -> list[dict[str, Any]]:
     return [
-        _compared("context", "build, warm p50", "ms", c["warm_p50_ms"], c["before_p50_ms"], baseline_is, "lower", **where),
-        _compared("context", "build, cold (from the database) p50", "ms", c["cold_p50_ms"], c["before_p50_ms"],
-                  baseline_is, "lower", **where),  # fmt: skip
+        _compared(
+            "context", "build, warm p50", "ms", c["warm_p50_ms"], c["before_p50_ms"], baseline_is, "lower", **where
+        ),
+        _compared(
+            "context",
+            "build, cold (from the database) p50",
+            "ms",
+            c["cold_p50_ms"],
+            c["before_p50_ms"],
+            baseline_is,
+            "lower",
+            **where,
+        ),
     ]
 
 
@@ -171,10 +241,28 @@ def _token_metrics(c: dict[str, Any], **where: Any) -> list[dict[str, Any]]:
     # Ours lists every exposed entity here ("full"), as HA's does; the report says if it did not.
     mode = {"context_mode": c["full_context_mode"]}
     return [
-        _compared("tokens", "context, every exposed entity with its state", "tokens", c["full_context_tokens"], assist,
-                  "HA's Assist prompt + live context", "lower", **where) | mode,  # fmt: skip
-        _compared("tokens", "per exposed entity", "tokens", round(c["full_context_tokens"] / exposed, 1),
-                  round(assist / exposed, 1), "HA's Assist prompt + live context", "lower", **where) | mode,  # fmt: skip
+        _compared(
+            "tokens",
+            "context, every exposed entity with its state",
+            "tokens",
+            c["full_context_tokens"],
+            assist,
+            "HA's Assist prompt + live context",
+            "lower",
+            **where,
+        )
+        | mode,
+        _compared(
+            "tokens",
+            "per exposed entity",
+            "tokens",
+            round(c["full_context_tokens"] / exposed, 1),
+            round(assist / exposed, 1),
+            "HA's Assist prompt + live context",
+            "lower",
+            **where,
+        )
+        | mode,
     ]
 
 
@@ -233,8 +321,12 @@ def _in_reading_order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     def key(row: dict[str, Any]) -> tuple[Any, ...]:
         home = row.get("home")
-        return (_GROUPS.index(row["group"]), metrics.index(row["metric"]),
-                _HOMES.index(home) if home in _HOMES else -1, row.get("ha_latency_ms") or 0)  # fmt: skip
+        return (
+            _GROUPS.index(row["group"]),
+            metrics.index(row["metric"]),
+            _HOMES.index(home) if home in _HOMES else -1,
+            row.get("ha_latency_ms") or 0,
+        )
 
     return sorted(rows, key=key)
 
@@ -258,13 +350,22 @@ def format_markdown(report: dict[str, Any]) -> str:
     mirror = [r for r in report["figures"] if r["group"] == "mirror"]
     columns = list(dict.fromkeys(r["metric"] for r in mirror))
     targets = {r["metric"]: r["target"] for r in mirror}
-    lines += ["", "| mirror: home | HA latency | " + " | ".join(f"{c} ({targets[c]})" for c in columns) + " |",
-              "|---|---|" + "---|" * len(columns)]  # fmt: skip
+    lines += [
+        "",
+        "| mirror: home | HA latency | " + " | ".join(f"{c} ({targets[c]})" for c in columns) + " |",
+        "|---|---|" + "---|" * len(columns),
+    ]
     for where in dict.fromkeys((r.get("home"), r.get("ha_latency_ms")) for r in mirror):
-        cells = {r["metric"]: f"{_number(r['value'])} {r['unit']}" for r in mirror
-                 if (r.get("home"), r.get("ha_latency_ms")) == where}  # fmt: skip
-        lines.append(f"| {where[0]} | {_latency({'ha_latency_ms': where[1]})} | "
-                     + " | ".join(cells.get(c, "") for c in columns) + " |")  # fmt: skip
+        cells = {
+            r["metric"]: f"{_number(r['value'])} {r['unit']}"
+            for r in mirror
+            if (r.get("home"), r.get("ha_latency_ms")) == where
+        }
+        lines.append(
+            f"| {where[0]} | {_latency({'ha_latency_ms': where[1]})} | "
+            + " | ".join(cells.get(c, "") for c in columns)
+            + " |"
+        )
     lines += ["", "| what | figure | home | value | target |", "|---|---|---|---|---|"]
     for r in report["figures"]:
         if r["group"] != "mirror":

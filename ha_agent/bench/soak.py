@@ -27,8 +27,7 @@ from typing import Any
 
 import aiohttp
 
-from data_api import DataApiClient
-from data_api import HAClient
+from data_api import DataApiClient, HAClient
 from ha_agent.bench.fleet import Fleet
 from ha_agent.bench.load import (
     LoadModel,
@@ -46,8 +45,14 @@ CLIENT_TIMEOUT = 30.0  # a turn is 3 attempts and backoffs at most (~8 s): 30 s 
 CONVERGE_WITHIN = 5.0
 TURNS_PER_CONVERSATION = 6
 # Every kind the API lists (helpers, scenes and scripts are views of entities), by its key.
-_LISTED = {"floors": "floor_id", "areas": "area_id", "labels": "label_id", "devices": "id",
-           "entities": "entity_id", "services": "service_id"}  # fmt: skip
+_LISTED = {
+    "floors": "floor_id",
+    "areas": "area_id",
+    "labels": "label_id",
+    "devices": "id",
+    "entities": "entity_id",
+    "services": "service_id",
+}
 
 
 @dataclass
@@ -172,13 +177,23 @@ async def run_soak(
     inner = LoadModel(turns=10**6, jitter=0.05, check_history=False)
     model = FaultyModel(inner, fault_rate)
     settings = {
-        "LLM_TIMEOUT": str(LLM_TIMEOUT), "LLM_MAX_RETRIES": "2", "TOOLS_TIMEOUT": "3", "HA_REQUEST_TIMEOUT": "3",
-    }  # fmt: skip
+        "LLM_TIMEOUT": str(LLM_TIMEOUT),
+        "LLM_MAX_RETRIES": "2",
+        "TOOLS_TIMEOUT": "3",
+        "HA_REQUEST_TIMEOUT": "3",
+    }
     requests: list[Request] = []
     rng = random.Random(5)
     counts: Counter[str] = Counter()
-    async with Fleet(database_url, replicas=2, home=home, responder=model, model_latency=model_latency,
-                     settings=settings, home_id=home_id) as fleet:  # fmt: skip
+    async with Fleet(
+        database_url,
+        replicas=2,
+        home=home,
+        responder=model,
+        model_latency=model_latency,
+        settings=settings,
+        home_id=home_id,
+    ) as fleet:
         inner.sensors, inner.lights = await real_entities(fleet)
         conversations = itertools.count()
         began = time.perf_counter()

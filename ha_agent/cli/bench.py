@@ -118,11 +118,21 @@ async def _cmd_bench_load(args: argparse.Namespace, settings: Settings) -> int:
     shape = f"{args.replicas} agent replicas + a mirror process" if args.replicas else "one process"
     print(f"bench load: {args.conversations} × {args.turns} turns, {shape}…", file=sys.stderr, flush=True)
     return await _fleet_bench(
-        args, settings, "load", args.replicas,
-        lambda database, home_id: run_load(database, args.conversations, args.turns, args.model_latency_ms / 1000,
-                                           args.replicas, home=args.home, home_id=home_id),
+        args,
+        settings,
+        "load",
+        args.replicas,
+        lambda database, home_id: run_load(
+            database,
+            args.conversations,
+            args.turns,
+            args.model_latency_ms / 1000,
+            args.replicas,
+            home=args.home,
+            home_id=home_id,
+        ),
         format_load,
-    )  # fmt: skip
+    )
 
 
 async def _cmd_bench_soak(args: argparse.Namespace, settings: Settings) -> int:
@@ -130,11 +140,13 @@ async def _cmd_bench_soak(args: argparse.Namespace, settings: Settings) -> int:
 
     print(f"bench soak: {args.seconds:g} s of chats under faults…", file=sys.stderr, flush=True)
     return await _fleet_bench(
-        args, settings, "soak", 2,
+        args,
+        settings,
+        "soak",
+        2,
         lambda database, home_id: run_soak(database, args.seconds, workers=args.workers, home_id=home_id),
         format_soak,
-    )  # fmt: skip
-
+    )
 
 
 def add(commands: Any) -> None:
@@ -150,8 +162,12 @@ def add(commands: Any) -> None:
     bench.add_argument(
         "--latencies-ms", dest="report_latencies", help="simulated HA latencies per command (default 0,5,50)"
     )
-    bench.add_argument("--real-ha", action=argparse.BooleanOptionalAction, default=True,
-                       help="also measure the context against HA_URL/HA_TOKEN when set (default yes)")  # fmt: skip
+    bench.add_argument(
+        "--real-ha",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also measure the context against HA_URL/HA_TOKEN when set (default yes)",
+    )
     bench.add_argument("--json", dest="report_json", metavar="PATH", help="write the report as JSON")
     bench.add_argument("--markdown", dest="report_markdown", metavar="PATH", help="write the report as Markdown")
     bench.set_defaults(run=_cmd_bench_report, check=_report_options_first)
@@ -177,7 +193,9 @@ def add(commands: Any) -> None:
     load = bench_kinds.add_parser(
         "load", help="concurrent conversations across agent replicas on one database, proven from the database"
     )
-    load.add_argument("--replicas", type=at_least(0), default=2, help="agent processes beside a mirror process (0: one process)")
+    load.add_argument(
+        "--replicas", type=at_least(0), default=2, help="agent processes beside a mirror process (0: one process)"
+    )
     load.add_argument("--conversations", type=at_least(1), default=100, help="concurrent conversations (default 100)")
     load.add_argument("--turns", type=at_least(1), default=10, help="turns per conversation (default 10)")
     load.add_argument("--model-latency-ms", type=float, default=300.0, help="model server latency (default 300)")
@@ -196,9 +214,10 @@ def add(commands: Any) -> None:
         one.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
 
 
-
 def _report_options_first(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """`bench --json x load` would otherwise write nothing, silently."""
     if getattr(args, "bench", None) and any(getattr(args, name, None) for name in REPORT_OPTIONS):
-        parser.error(f"--quick, --homes, --latencies-ms, --json and --markdown before {args.bench} are the report's: "
-                     f"put them after it (ha-agent bench {args.bench} --help)")  # fmt: skip
+        parser.error(
+            f"--quick, --homes, --latencies-ms, --json and --markdown before {args.bench} are the report's: "
+            f"put them after it (ha-agent bench {args.bench} --help)"
+        )

@@ -32,7 +32,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _chat_prompt(runner: asyncio.Runner, client: AgentClient, conversation_id: str | None, stream: bool) -> int:
-    print(f"Chatting with the agent at {display_url(client.url)}: /new starts a new conversation, /quit leaves.", file=sys.stderr)
+    print(
+        f"Chatting with the agent at {display_url(client.url)}: /new starts a new conversation, /quit leaves.",
+        file=sys.stderr,
+    )
     prompt = "you> " if sys.stdin.isatty() else ""  # piped input: only the replies on stdout
     while True:
         try:
@@ -54,7 +57,9 @@ def _chat_prompt(runner: asyncio.Runner, client: AgentClient, conversation_id: s
             print("\n(interrupted)", file=sys.stderr)
 
 
-async def _chat_turn(client: AgentClient, message: str, conversation_id: str | None, stream: bool) -> tuple[str | None, bool]:
+async def _chat_turn(
+    client: AgentClient, message: str, conversation_id: str | None, stream: bool
+) -> tuple[str | None, bool]:
     """Send one message and print what comes back; (the conversation id, whether it answered)."""
     from ha_agent.api.client import AgentError
 
@@ -107,8 +112,11 @@ def _print_tool_call(call: dict[str, Any]) -> None:
     outcome = f"error: {call['error']}" if call.get("error") else json.dumps(call.get("result"), ensure_ascii=False)
     if len(outcome) > 200:  # a search result can be long; the audit has it whole
         outcome = outcome[:199] + "…"
-    print(f"  [{call['name']}] {arguments} -> {outcome} ({call.get('duration_ms', 0):.0f} ms)", file=sys.stderr, flush=True)
-
+    print(
+        f"  [{call['name']}] {arguments} -> {outcome} ({call.get('duration_ms', 0):.0f} ms)",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def add(commands: Any) -> None:
@@ -124,6 +132,9 @@ def add(commands: Any) -> None:
     chat.add_argument("--url", help=f"agent URL (default AGENT_URL, else {Settings.model_fields['agent_url'].default})")
     chat.add_argument("--conversation", metavar="ID", help="go on with this conversation")
     chat.add_argument(
-        "--stream", action=argparse.BooleanOptionalAction, default=True, help="show the reply as it is written (default)"
+        "--stream",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="show the reply as it is written (default)",
     )
     chat.set_defaults(run=run)

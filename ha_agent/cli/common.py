@@ -48,7 +48,9 @@ def at_least(low: float, kind: type = int) -> Callable[[str], Any]:
         except ValueError:
             value = None
         if value is None or value < low:
-            raise argparse.ArgumentTypeError(f"expected a {'whole ' if kind is int else ''}number ≥ {low:g}, not {text!r}")
+            raise argparse.ArgumentTypeError(
+                f"expected a {'whole ' if kind is int else ''}number ≥ {low:g}, not {text!r}"
+            )
         return value
 
     return parse

@@ -21,10 +21,10 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     def examples(url: str, area: str) -> None:
         print(
             "\nTry:\n"
-            f"  {me} chat --url {url} \"turn on the lights in the {area.replace('_', ' ')}\"\n"
+            f'  {me} chat --url {url} "turn on the lights in the {area.replace("_", " ")}"\n'
             f"  {me} chat --url {url}          (a conversation; /new, /quit)\n"
             f"  curl -s -X POST {url}/api/v1/chat -H 'content-type: application/json' "
-            "-d '{\"message\": \"which lights are on?\"}'\n"
+            '-d \'{"message": "which lights are on?"}\'\n'
             f"  curl -s '{url}/api/v1/entities?area={area}&limit=5'\n"
             f"  {me} query entities --area {area} --url {url}\n"
             f"  every endpoint, to try in a browser: {url}/docs\n",

@@ -25,7 +25,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-
 def add(commands: Any) -> None:
     install_integration = commands.add_parser(
         "install-integration",

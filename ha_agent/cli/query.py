@@ -115,7 +115,6 @@ def _print_item(body: dict[str, Any], as_json: bool) -> None:
         print(_freshness_note(body).removeprefix("; "), file=sys.stderr)
 
 
-
 def add(commands: Any) -> None:
     query = commands.add_parser(
         "query",
@@ -129,7 +128,9 @@ def add(commands: Any) -> None:
     query.add_argument("--domain", help="domain, such as light")
     query.add_argument("--device-id", help="device id")
     query.add_argument("--label", help="label id or name")
-    query.add_argument("--exposed", action=argparse.BooleanOptionalAction, default=None, help="exposed to Assist, or not")
+    query.add_argument(
+        "--exposed", action=argparse.BooleanOptionalAction, default=None, help="exposed to Assist, or not"
+    )
     query.add_argument("-q", "--q", dest="q", metavar="TEXT", help="text in ids, names or aliases (any case)")
     query.add_argument("--limit", type=int, default=None, help="items per page (server default 100, at most 1000)")
     query.add_argument("--all", action="store_true", help="follow every page")

@@ -30,7 +30,6 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-
 def add(commands: Any) -> None:
     serve = commands.add_parser(
         "serve",

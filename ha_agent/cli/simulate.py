@@ -18,9 +18,7 @@ def run(args: argparse.Namespace, settings: Settings) -> Coroutine[Any, Any, Non
 
 
 def add(commands: Any) -> None:
-    simulate = commands.add_parser(
-        "simulate", help="run a simulated Home Assistant (prints its URL and a token)"
-    )
+    simulate = commands.add_parser("simulate", help="run a simulated Home Assistant (prints its URL and a token)")
     simulate.add_argument("--home", choices=HOME_SIZES, default="small", help="home size (default small)")
     simulate.add_argument("--seed", type=int, default=42, help="generator seed (default 42)")
     simulate.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")

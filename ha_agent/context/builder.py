@@ -21,13 +21,11 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from data_api import Collection
-from data_api import Entity
-
+from data_api import Collection, Entity
 from data_api.platform.settings import ContextSettings
 from ha_agent.home import HomeView
 from ha_agent.tokens import count_tokens
@@ -101,8 +99,9 @@ class _Cache:
         self._line_tokens: dict[str, int] = {}
         self.renders = 0
 
-    def section(self, name: str, key: Any, volatile: bool, render_text: Callable[[], str],
-                *, slot: str | None = None) -> Section:  # fmt: skip
+    def section(
+        self, name: str, key: Any, volatile: bool, render_text: Callable[[], str], *, slot: str | None = None
+    ) -> Section:
         """`slot` tells apart two forms of one section (full and compact areas) in the cache."""
         slot = slot or name
         cached = self._entries.get(slot)
@@ -124,12 +123,18 @@ class _Cache:
 
 
 class ContextBuilder:
-    def __init__(self, home: HomeView, settings: ContextSettings, *, model: str | None = None,
-                 now: Callable[[], datetime] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        home: HomeView,
+        settings: ContextSettings,
+        *,
+        model: str | None = None,
+        now: Callable[[], datetime] | None = None,
+    ) -> None:
         self.home = home
         self.model = model or settings.model
         self.budget = settings.budget
-        self._now = now or (lambda: datetime.now(timezone.utc))
+        self._now = now or (lambda: datetime.now(UTC))
         self._cache = _Cache(self.model)
         self._index: tuple[Any, RelevanceIndex] | None = None
 
@@ -170,9 +175,11 @@ class ContextBuilder:
                 stable.append(fitting)
                 room -= _cost([fitting])
         relevant = self._guard(
-            "relevant", data, ("entities", "areas", "floors"),
+            "relevant",
+            data,
+            ("entities", "areas", "floors"),
             lambda d: self._relevant(d, message, recent_entity_ids, self.budget - _cost([*stable, tail]), hints.area),
-        )  # fmt: skip
+        )
         return self._context([*stable, relevant, tail], "relevant", started)
 
     def _context(self, sections: list[Section], mode: str, started: float) -> Context:
@@ -196,8 +203,9 @@ class ContextBuilder:
                 _LOGGER.warning("context: %s unavailable: %s", kind, result)
         return dict(zip(KINDS, results))
 
-    def _guard(self, name: str, data: Mapping[str, Any], kinds: Sequence[str],
-               build: Callable[[Mapping[str, Any]], Section]) -> Section:  # fmt: skip
+    def _guard(
+        self, name: str, data: Mapping[str, Any], kinds: Sequence[str], build: Callable[[Mapping[str, Any]], Section]
+    ) -> Section:
         """A section fails alone: marked unavailable, logged, never the whole turn."""
         if any(isinstance(data[k], BaseException) for k in kinds):
             return self._unavailable(name)
@@ -217,13 +225,14 @@ class ContextBuilder:
     # --- stable sections -------------------------------------------------------------------
     def _home(self, data: Mapping[str, Any]) -> Section:
         config = data["config"]
-        return self._cache.section("home", config.version, False,
-                                   lambda: render.render_home(config.items["config"]))  # fmt: skip
+        return self._cache.section("home", config.version, False, lambda: render.render_home(config.items["config"]))
 
     def _areas(self, data: Mapping[str, Any]) -> Section:
         floors, areas = data["floors"], data["areas"]
         return self._cache.section(
-            "areas", (floors.version, areas.version), False,
+            "areas",
+            (floors.version, areas.version),
+            False,
             lambda: render.render_areas(floors.sorted_items(), areas.sorted_items()),
         )
 
@@ -239,14 +248,16 @@ class ContextBuilder:
     def _scenes(self, data: Mapping[str, Any]) -> Section:
         scenes = data["scenes"]
         exposed = [s for s in scenes.sorted_items() if self._usable(s)]
-        return self._cache.section("scenes", scenes.generation, False,
-                                   lambda: render.render_scenes(exposed) if exposed else "")  # fmt: skip
+        return self._cache.section(
+            "scenes", scenes.generation, False, lambda: render.render_scenes(exposed) if exposed else ""
+        )
 
     def _scripts(self, data: Mapping[str, Any]) -> Section:
         scripts = data["scripts"]
         exposed = [s for s in scripts.sorted_items() if self._usable(s)]
-        return self._cache.section("scripts", scripts.generation, False,
-                                   lambda: render.render_scripts(exposed) if exposed else "")  # fmt: skip
+        return self._cache.section(
+            "scripts", scripts.generation, False, lambda: render.render_scripts(exposed) if exposed else ""
+        )
 
     def _helpers(self, data: Mapping[str, Any]) -> Section:
         helpers = data["helpers"]
@@ -262,7 +273,9 @@ class ContextBuilder:
     def _areas_compact(self, data: Mapping[str, Any]) -> Section:
         floors, areas = data["floors"], data["areas"]
         return self._cache.section(
-            "areas", (floors.version, areas.version), False,
+            "areas",
+            (floors.version, areas.version),
+            False,
             lambda: render.render_areas_compact(floors.sorted_items(), areas.sorted_items()),
             slot="areas_compact",
         )
@@ -270,7 +283,9 @@ class ContextBuilder:
     def _summary(self, data: Mapping[str, Any]) -> Section:
         entities = data["entities"]
         return self._cache.section(
-            "summary", entities.generation, False,
+            "summary",
+            entities.generation,
+            False,
             lambda: render.render_summary(self._listed(entities, with_own_sections=True)),
         )
 
@@ -282,7 +297,9 @@ class ContextBuilder:
         entities, areas = data["entities"], data["areas"]
         return [
             self._cache.section(
-                "entities", (entities.version, areas.version), True,
+                "entities",
+                (entities.version, areas.version),
+                True,
                 lambda: render.render_entities(self._listed(entities), areas.items),
             )
         ]
@@ -294,12 +311,14 @@ class ContextBuilder:
 
     def _listed(self, entities: Collection, *, with_own_sections: bool = False) -> list[Entity]:
         return [
-            e for e in entities.sorted_items()
+            e
+            for e in entities.sorted_items()
             if self._usable(e) and (with_own_sections or e.domain not in _OWN_SECTION)
         ]
 
-    def _relevant(self, data: Mapping[str, Any], message: str, recent: Iterable[str], room: int,
-                  here: str | None) -> Section:  # fmt: skip
+    def _relevant(
+        self, data: Mapping[str, Any], message: str, recent: Iterable[str], room: int, here: str | None
+    ) -> Section:
         entities: Collection = data["entities"]
         recent = tuple(recent)
         # A turn repeated over an unchanged home (a retry, the same question) costs nothing.
@@ -308,8 +327,9 @@ class ContextBuilder:
             "relevant", key, True, lambda: self._relevant_text(data, message, recent, room, here)
         )
 
-    def _relevant_text(self, data: Mapping[str, Any], message: str, recent: Iterable[str], room: int,
-                       here: str | None) -> str:  # fmt: skip
+    def _relevant_text(
+        self, data: Mapping[str, Any], message: str, recent: Iterable[str], room: int, here: str | None
+    ) -> str:
         entities: Collection = data["entities"]
         index = self._relevance_index(data)
         exposed = {e.entity_id: e for e in self._listed(entities, with_own_sections=True)}
@@ -366,7 +386,7 @@ def _zone(name: str) -> Any:
     try:
         return ZoneInfo(name)
     except (KeyError, ValueError):
-        return timezone.utc
+        return UTC
 
 
 __all__ = ["Context", "ContextBuilder", "Hints", "Section", "INSTRUCTIONS"]

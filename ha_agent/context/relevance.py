@@ -10,10 +10,9 @@ whole home.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from data_api import Area, Entity, Floor
-
 from ha_agent.home.words import DOMAIN_WORDS, words
 
 from .render import names
@@ -81,7 +80,7 @@ class RelevanceIndex:
             else:
                 add(self.by_domain.get(domain, ()), 1)
         add((e for e in recent_ids if e in entities), 5)
-        cutoff = (now or datetime.now(timezone.utc)) - _RECENT
+        cutoff = (now or datetime.now(UTC)) - _RECENT
         for entity_id in list(scores):
             changed = entities[entity_id].last_changed if entity_id in entities else None
             if changed and _after(changed, cutoff):

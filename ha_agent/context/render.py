@@ -91,9 +91,7 @@ def state_line(entity: Entity) -> str:
 
 def render_home(config: HAConfig) -> str:
     units = config.unit_system
-    unit_text = ", ".join(
-        str(units[k]) for k in ("temperature", "length", "volume", "mass") if units.get(k)
-    )
+    unit_text = ", ".join(str(units[k]) for k in ("temperature", "length", "volume", "mass") if units.get(k))
     parts = [quoted(config.location_name), f"time zone {one_line(config.time_zone)}"]
     if unit_text:
         parts.append(f"units {one_line(unit_text)}")

@@ -16,8 +16,9 @@ from .stored import tool_round
 NO_MODEL = "No language model is configured: set LLM_BASE_URL (and LLM_MODEL, LLM_API_KEY)."
 
 
-async def answer_locally(turn: Turn, engine: LocalEngine | None, home: HomeView, toolbox: Toolbox, *,
-                         last_word: bool) -> AsyncIterator[dict[str, Any]]:  # fmt: skip
+async def answer_locally(
+    turn: Turn, engine: LocalEngine | None, home: HomeView, toolbox: Toolbox, *, last_word: bool
+) -> AsyncIterator[dict[str, Any]]:
     """The engine's answer, if it has one; `last_word` (no model behind it): it answers whatever
     it is, with its help where it does not understand."""
     result = turn.result

@@ -25,8 +25,16 @@ from .stored import RECENT_MESSAGES, recent_entity_ids
 _TOOL_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")  # what providers accept as a function name
 
 
-async def answer_with_model(turn: Turn, llm: LLMClient, context: ContextBuilder, toolbox: Toolbox,
-                            history: ConversationStore, *, max_rounds: int, model: str) -> AsyncIterator[dict[str, Any]]:  # fmt: skip
+async def answer_with_model(
+    turn: Turn,
+    llm: LLMClient,
+    context: ContextBuilder,
+    toolbox: Toolbox,
+    history: ConversationStore,
+    *,
+    max_rounds: int,
+    model: str,
+) -> AsyncIterator[dict[str, Any]]:
     result = turn.result
     result.path = "llm"
     mark = time.perf_counter()

@@ -10,7 +10,7 @@ from typing import Any
 
 from ha_agent.context import Hints
 from ha_agent.history import StoredMessage, Window
-from ha_agent.tools import PendingResolution, ToolEnv, Toolbox
+from ha_agent.tools import PendingResolution, Toolbox, ToolEnv
 from ha_agent.tools.confirm import refusal_reply
 
 from .result import TurnResult

@@ -18,8 +18,10 @@ def tool_round(outcomes: Sequence[ToolOutcome]) -> list[dict[str, Any]]:
     """Calls the code made (the local engine, a confirmed question) as a stored tool round."""
     if not outcomes:
         return []
-    calls = [{"id": o.id, "type": "function", "function": {"name": o.name, "arguments": _text(o.arguments)}}
-             for o in outcomes]  # fmt: skip
+    calls = [
+        {"id": o.id, "type": "function", "function": {"name": o.name, "arguments": _text(o.arguments)}}
+        for o in outcomes
+    ]
     return [{"role": "assistant", "content": None, "tool_calls": calls}, *(o.as_tool_message() for o in outcomes)]
 
 

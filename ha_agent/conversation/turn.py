@@ -70,8 +70,9 @@ class Agent:
         async for event in self._run(message, conversation_id, hints, stream=True):
             yield event
 
-    async def _run(self, message: str, conversation_id: str | None, hints: Hints, *,
-                   stream: bool) -> AsyncIterator[dict[str, Any]]:  # fmt: skip
+    async def _run(
+        self, message: str, conversation_id: str | None, hints: Hints, *, stream: bool
+    ) -> AsyncIterator[dict[str, Any]]:
         started = time.perf_counter()
         if conversation_id is None:
             conversation_id = await self.history.create(self.settings.home_id)
@@ -79,8 +80,9 @@ class Agent:
             async for event in self._turn(message, conversation_id, hints, started, stream=stream):
                 yield event
 
-    async def _turn(self, message: str, conversation_id: str, hints: Hints, started: float, *,
-                    stream: bool) -> AsyncIterator[dict[str, Any]]:  # fmt: skip
+    async def _turn(
+        self, message: str, conversation_id: str, hints: Hints, started: float, *, stream: bool
+    ) -> AsyncIterator[dict[str, Any]]:
         # Stored first, before anything can fail; an unknown id (or another home's) raises
         # ConversationNotFound here.
         (own,) = await self.history.append(
@@ -96,12 +98,14 @@ class Agent:
             self.history.load_window(conversation_id, self.settings.history_max_tokens, at_least=RECENT_MESSAGES),
         )
         # Nothing after this turn's own message (another replica's turn on the same conversation).
-        turn = Turn(message, conversation_id, hints, env, [m for m in stored if m.seq <= own.seq], window, own.seq,
-                    stream)  # fmt: skip
+        turn = Turn(
+            message, conversation_id, hints, env, [m for m in stored if m.seq <= own.seq], window, own.seq, stream
+        )
         async for event in self._route(turn, pending):
             yield event
-        await self.history.append(conversation_id, [*turn.replied, {"role": "assistant", "content": turn.result.reply}],
-                                  self.model)  # fmt: skip
+        await self.history.append(
+            conversation_id, [*turn.replied, {"role": "assistant", "content": turn.result.reply}], self.model
+        )
         turn.result.timings.total_ms = (time.perf_counter() - started) * 1000
         yield {"type": "done", "result": turn.result}
 
@@ -112,14 +116,22 @@ class Agent:
         if turn.result.path == "confirmation":
             return
         if self.local is not None or self.llm is None:
-            async for event in answer_locally(turn, self.local, self.context.home, self.toolbox,
-                                              last_word=self.llm is None):  # fmt: skip
+            async for event in answer_locally(
+                turn, self.local, self.context.home, self.toolbox, last_word=self.llm is None
+            ):
                 yield event
             if turn.result.path == "local":
                 return
         assert self.llm is not None
-        async for event in answer_with_model(turn, self.llm, self.context, self.toolbox, self.history,
-                                             max_rounds=self.settings.llm_max_rounds, model=self.model):  # fmt: skip
+        async for event in answer_with_model(
+            turn,
+            self.llm,
+            self.context,
+            self.toolbox,
+            self.history,
+            max_rounds=self.settings.llm_max_rounds,
+            model=self.model,
+        ):
             yield event
 
 

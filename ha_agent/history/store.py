@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, insert, or_, select, update
@@ -69,7 +69,7 @@ _UNIT_SLACK = 16
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class ConversationStore(AgentStore):
@@ -174,9 +174,7 @@ class ConversationStore(AgentStore):
         setting's 0 means "forever". Other homes sharing the database keep their own retention."""
         if days <= 0:
             return 0
-        statement = delete(conversations).where(
-            _C.home_id == home_id, _C.updated_at < _now() - timedelta(days=days)
-        )
+        statement = delete(conversations).where(_C.home_id == home_id, _C.updated_at < _now() - timedelta(days=days))
         async with self._guard(f"purging conversations older than {days} days"), self._writer.begin() as conn:
             return int((await conn.execute(statement)).rowcount)
 
@@ -207,7 +205,10 @@ class ConversationStore(AgentStore):
         reach = select(func.count()).where(tokens.c.before < max_tokens).scalar_subquery()
         last = select(func.max(_M.seq)).where(mine).scalar_subquery()
         user = select(_M.seq).where(mine, _M.role == "user")
-        pinned = (user.order_by(_M.seq).limit(1).scalar_subquery(), user.order_by(_M.seq.desc()).limit(1).scalar_subquery())
+        pinned = (
+            user.order_by(_M.seq).limit(1).scalar_subquery(),
+            user.order_by(_M.seq.desc()).limit(1).scalar_subquery(),
+        )
         query = _MESSAGES_IN_ORDER.where(
             mine, or_(_M.seq > last - reach - _UNIT_SLACK, _M.seq > last - at_least, _M.seq.in_(pinned))
         )

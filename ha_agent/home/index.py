@@ -34,8 +34,9 @@ def entity_names(entity: Entity) -> list[str]:
 
 
 class HomeIndex:
-    def __init__(self, entities: Collection, areas: Collection, floors: Collection, devices: Collection,
-                 labels: Collection) -> None:  # fmt: skip
+    def __init__(
+        self, entities: Collection, areas: Collection, floors: Collection, devices: Collection, labels: Collection
+    ) -> None:
         self.object_ids: dict[str, list[str]] = {}
         self.by_label: dict[str, list[str]] = {}
         self.word_docs: dict[str, dict[str, float]] = {}

@@ -85,8 +85,16 @@ class Policy:
     @property
     def rules(self) -> tuple[Any, ...]:
         """Everything the policy decides by: equal rules, equal decisions (a cache key)."""
-        return (self.allow_domains, self.deny_domains, self.allow_entities, self.deny_entities, self.deny_services,
-                self.confirm_rules, self.confirm_script_domains, self.confirm_unknown_effects)  # fmt: skip
+        return (
+            self.allow_domains,
+            self.deny_domains,
+            self.allow_entities,
+            self.deny_entities,
+            self.deny_services,
+            self.confirm_rules,
+            self.confirm_script_domains,
+            self.confirm_unknown_effects,
+        )
 
     @classmethod
     def from_settings(cls, settings: ToolSettings) -> Policy:

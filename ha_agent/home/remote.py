@@ -29,9 +29,20 @@ from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import quote
 
-from data_api import DataApiError
-from data_api import MAX_LIMIT, Collection, ScriptView
-from data_api import Area, Device, Entity, Floor, HAConfig, Label, Service, ServiceField
+from data_api import (
+    MAX_LIMIT,
+    Area,
+    Collection,
+    DataApiError,
+    Device,
+    Entity,
+    Floor,
+    HAConfig,
+    Label,
+    ScriptView,
+    Service,
+    ServiceField,
+)
 
 from .policy import Policy
 from .snapshot import IndexCache, Snapshot

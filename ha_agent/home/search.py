@@ -13,9 +13,8 @@ import difflib
 from bisect import bisect_left
 from collections.abc import Callable
 
-from .words import words
-
 from .index import HomeIndex
+from .words import words
 
 _PREFIX = 0.7  # a prefix match counts this much of an exact one
 _NEAR = 0.6  # a near spelling

@@ -183,8 +183,11 @@ class Snapshot:
         return out
 
     def usable_entities(self, entity_ids: Iterable[str] | None = None) -> list[Entity]:
-        source = self.data["entities"].sorted_items() if entity_ids is None else (
-            self.entities[e] for e in entity_ids if e in self.entities)  # fmt: skip
+        source = (
+            self.data["entities"].sorted_items()
+            if entity_ids is None
+            else (self.entities[e] for e in entity_ids if e in self.entities)
+        )
         return [e for e in source if self.policy.usable(e)]
 
 

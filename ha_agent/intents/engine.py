@@ -13,19 +13,22 @@ goes to the model; `off` — every message goes to the model.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 from hassil import Intents, RecognizeResult, filter_intents, recognize_best
 
 from data_api.platform.settings import IntentSettings
 from ha_agent.home import HomeView, Policy
-from ha_agent.tools import Toolbox, ToolEnv, ToolOutcome
+from ha_agent.tools.outcome import ToolOutcome
 
 from .handlers import HANDLERS, Recognized
 from .language import load_language
 from .model import IntentMatch, LocalAnswer
 from .replies import help_text, respond
 from .vocabulary import Vocabulary, VocabularyCache
+
+if TYPE_CHECKING:  # handed in by the agent: the engine acts through the same toolbox as a model
+    from ha_agent.tools import Toolbox, ToolEnv
 
 _LOGGER = logging.getLogger(__name__)
 _UNREADABLE = "The home's data cannot be read right now; try again shortly."

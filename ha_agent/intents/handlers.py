@@ -66,10 +66,21 @@ def tool_call(name: str, arguments: dict[str, Any]) -> ToolCall:
     return ToolCall(f"local_{next(_ids)}", name, json.dumps(arguments, ensure_ascii=False))
 
 
-def service_step(domain: str, service: str, entities: Sequence[Entity], verb: str, past: str, *,
-                 data: dict[str, Any] | None = None, to: str = "", detail: str | None = None) -> Step:  # fmt: skip
-    arguments: dict[str, Any] = {"service": f"{domain}.{service}",
-                                 "target": {"entity_id": [e.entity_id for e in entities]}}  # fmt: skip
+def service_step(
+    domain: str,
+    service: str,
+    entities: Sequence[Entity],
+    verb: str,
+    past: str,
+    *,
+    data: dict[str, Any] | None = None,
+    to: str = "",
+    detail: str | None = None,
+) -> Step:
+    arguments: dict[str, Any] = {
+        "service": f"{domain}.{service}",
+        "target": {"entity_id": [e.entity_id for e in entities]},
+    }
     if data:
         arguments["data"] = data
     names = join_names(e.name for e in entities)
@@ -107,15 +118,19 @@ def _power_steps(domain: str, entities: list[Entity], on: bool) -> list[Step] | 
     if domain == "scene":
         if not on:
             return f"A scene cannot be turned off ({names})."
-        return [Step(tool_call("activate_scene", {"scene": e.entity_id}), "activate", "Activated", e.name,
-                     report=False) for e in entities]  # fmt: skip
+        return [
+            Step(tool_call("activate_scene", {"scene": e.entity_id}), "activate", "Activated", e.name, report=False)
+            for e in entities
+        ]
     if domain == "script" and on:
-        return [Step(tool_call("run_script", {"script": e.entity_id}), "run", "Ran", e.name, report=False)
-                for e in entities]  # fmt: skip
+        return [
+            Step(tool_call("run_script", {"script": e.entity_id}), "run", "Ran", e.name, report=False) for e in entities
+        ]
     if domain == "input_boolean":
         verb, past = ("turn on", "Turned on") if on else ("turn off", "Turned off")
-        return [Step(tool_call("set_helper", {"helper": e.entity_id, "value": on}), verb, past, e.name)
-                for e in entities]  # fmt: skip
+        return [
+            Step(tool_call("set_helper", {"helper": e.entity_id, "value": on}), verb, past, e.name) for e in entities
+        ]
     service, verb, past = _POWER.get(domain, _DEFAULT_POWER)[0 if on else 1]
     return [service_step(domain, service, entities, verb, past)]
 
@@ -147,8 +162,9 @@ def _set_position(r: Recognized) -> IntentMatch:
         return r.unclear(targets.problem)
     position = _number(r.slots.get("position"))
     steps = [
-        service_step(domain, f"set_{domain}_position", entities, "set", "Set", data={"position": position},
-                     to=f" to {position}%")
+        service_step(
+            domain, f"set_{domain}_position", entities, "set", "Set", data={"position": position}, to=f" to {position}%"
+        )
         for domain, entities in _by_domain(targets.entities).items()
     ]
     return r.match(*steps)
@@ -169,16 +185,26 @@ def _climate_set(r: Recognized) -> IntentMatch:
     if targets.problem:
         return r.unclear(targets.problem)
     temperature = _number(r.slots.get("temperature"))
-    return r.match(service_step("climate", "set_temperature", targets.entities, "set", "Set",
-                                data={"temperature": temperature}, to=f" to {temperature}°"))  # fmt: skip
+    return r.match(
+        service_step(
+            "climate",
+            "set_temperature",
+            targets.entities,
+            "set",
+            "Set",
+            data={"temperature": temperature},
+            to=f" to {temperature}°",
+        )
+    )
 
 
 def _climate_get(r: Recognized) -> IntentMatch:
     targets = _climate_targets(r)
     if targets.problem and (r.slots.get("area") or r.slots.get("floor")):
         # No thermostat there: the room's temperature sensors answer as well.
-        sensors = find_targets(Scope(None, r.slots.get("area"), r.slots.get("floor"), ("sensor",), "temperature"),
-                               r.home)  # fmt: skip
+        sensors = find_targets(
+            Scope(None, r.slots.get("area"), r.slots.get("floor"), ("sensor",), "temperature"), r.home
+        )
         targets = sensors if not sensors.problem else targets
     if targets.problem:
         return r.unclear(targets.problem)
@@ -191,8 +217,16 @@ def _volume(r: Recognized) -> IntentMatch:
     if targets.problem:
         return r.unclear(targets.problem)
     level = _number(r.slots.get("volume_level"))
-    step = service_step("media_player", "volume_set", targets.entities, "set the volume of", "Set the volume of",
-                        data={"volume_level": round(level / 100, 2)}, to=f" to {level}%", detail="volume_level")
+    step = service_step(
+        "media_player",
+        "volume_set",
+        targets.entities,
+        "set the volume of",
+        "Set the volume of",
+        data={"volume_level": round(level / 100, 2)},
+        to=f" to {level}%",
+        detail="volume_level",
+    )
     return r.match(step)
 
 
@@ -203,8 +237,16 @@ def _volume_step(r: Recognized) -> IntentMatch:
     targets = r.targets(("media_player",))
     if targets.problem:
         return r.unclear(targets.problem)
-    return r.match(service_step("media_player", f"volume_{step}", targets.entities, f"turn {step} the volume of",
-                                f"Turned {step} the volume of", detail="volume_level"))  # fmt: skip
+    return r.match(
+        service_step(
+            "media_player",
+            f"volume_{step}",
+            targets.entities,
+            f"turn {step} the volume of",
+            f"Turned {step} the volume of",
+            detail="volume_level",
+        )
+    )
 
 
 def _fan_speed(r: Recognized) -> IntentMatch:
@@ -212,8 +254,17 @@ def _fan_speed(r: Recognized) -> IntentMatch:
     if targets.problem:
         return r.unclear(targets.problem)
     percentage = _number(r.slots.get("percentage"))
-    return r.match(service_step("fan", "set_percentage", targets.entities, "set", "Set",
-                                data={"percentage": percentage}, to=f" to {percentage}%"))  # fmt: skip
+    return r.match(
+        service_step(
+            "fan",
+            "set_percentage",
+            targets.entities,
+            "set",
+            "Set",
+            data={"percentage": percentage},
+            to=f" to {percentage}%",
+        )
+    )
 
 
 def _helper_set(r: Recognized) -> IntentMatch:
@@ -222,14 +273,20 @@ def _helper_set(r: Recognized) -> IntentMatch:
     if targets.problem or not value:
         return r.unclear(targets.problem or "What should it be set to?")
     (helper,) = targets.entities
-    step = Step(tool_call("set_helper", {"helper": helper.entity_id, "value": value}), "set", "Set", helper.name,
-                to=f" to {value}")  # fmt: skip
+    step = Step(
+        tool_call("set_helper", {"helper": helper.entity_id, "value": value}),
+        "set",
+        "Set",
+        helper.name,
+        to=f" to {value}",
+    )
     return r.match(step)
 
 
 # --- media, vacuums ------------------------------------------------------------------------------
-def _service(domain: str, service: str, verb: str, past: str, *, prefer: str | None = None,
-             data: dict[str, Any] | None = None) -> Handler:  # fmt: skip
+def _service(
+    domain: str, service: str, verb: str, past: str, *, prefer: str | None = None, data: dict[str, Any] | None = None
+) -> Handler:
     """One service on the entities meant; `prefer`: in a room, only those in that state (pause
     what is playing, resume what is paused), as HA does."""
 
@@ -259,8 +316,9 @@ def _get_state(r: Recognized) -> IntentMatch:
     if targets.problem:
         return r.unclear(targets.problem)
     state = r.slots.get("state")
-    question = Question(r.response, targets.what, targets.where, str(state) if state is not None else None,
-                        r.said.get("state"))  # fmt: skip
+    question = Question(
+        r.response, targets.what, targets.where, str(state) if state is not None else None, r.said.get("state")
+    )
     return r.match(_read(targets), question=question)
 
 
@@ -279,13 +337,14 @@ HANDLERS: dict[str, Handler] = {
     "HassGetState": _get_state,
     "HassMediaPause": _service("media_player", "media_pause", "pause", "Paused", prefer="playing"),
     "HassMediaUnpause": _service("media_player", "media_play", "resume", "Resumed", prefer="paused"),
-    "HassMediaNext": _service("media_player", "media_next_track", "skip to the next track on",
-                              "Skipped to the next track on"),
-    "HassMediaPrevious": _service("media_player", "media_previous_track", "go back a track on",
-                                  "Went back a track on"),
+    "HassMediaNext": _service(
+        "media_player", "media_next_track", "skip to the next track on", "Skipped to the next track on"
+    ),
+    "HassMediaPrevious": _service("media_player", "media_previous_track", "go back a track on", "Went back a track on"),
     "HassMediaPlayerMute": _service("media_player", "volume_mute", "mute", "Muted", data={"is_volume_muted": True}),
-    "HassMediaPlayerUnmute": _service("media_player", "volume_mute", "unmute", "Unmuted",
-                                      data={"is_volume_muted": False}),
+    "HassMediaPlayerUnmute": _service(
+        "media_player", "volume_mute", "unmute", "Unmuted", data={"is_volume_muted": False}
+    ),
     "HassVacuumStart": _service("vacuum", "start", "start", "Started"),
     "HassVacuumReturnToBase": _service("vacuum", "return_to_base", "send back to base", "Sent back to base"),
     "HassSetVolume": _volume,

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ha_agent.llm import ToolCall
-from ha_agent.tools import ToolOutcome
+from ha_agent.tools.outcome import ToolOutcome
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ha_agent.tools import ToolOutcome
+from ha_agent.tools.outcome import ToolOutcome
 
 from .model import IntentMatch, Question, Step
 from .targets import join_names
@@ -134,8 +134,11 @@ def describe(row: Mapping[str, Any], detail: str | None = None) -> str:
     if domain == "fan" and state == "on" and row.get("percentage"):
         extras.append(f"at {row['percentage']}% speed")
     if domain == "climate":  # "heat, set to 21°, currently 19.5°"
-        temperatures = [f"{words} {_plain(row[key])}°" for words, key in
-                        (("set to", "temperature"), ("currently", "current_temperature")) if row.get(key) is not None]
+        temperatures = [
+            f"{words} {_plain(row[key])}°"
+            for words, key in (("set to", "temperature"), ("currently", "current_temperature"))
+            if row.get(key) is not None
+        ]
         return ", ".join([text, *temperatures])
     if domain == "media_player" and row.get("media_title") and state == "playing":
         extras.append(f"\u201c{row['media_title']}\u201d")
@@ -175,8 +178,10 @@ def help_text(examples: Mapping[str, str]) -> str:
         [f"{verb} {examples[kind]}" for verb, kind in (("activate", "scene"), ("run", "script")) if kind in examples],
         ["which lights are on", f"what is the temperature in the {area}", f"is {cover} open"],
     ]
-    lines = ["Sorry, I did not understand that. Without a language model I understand short commands and "
-             + "questions like these:"]  # fmt: skip
+    lines = [
+        "Sorry, I did not understand that. Without a language model I understand short commands and "
+        + "questions like these:"
+    ]
     lines += ["- " + ", ".join(f'"{example}"' for example in group) for group in groups if group]
     lines.append(
         "For anything else, configure a language model: set LLM_BASE_URL to an OpenAI-compatible API "

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from data_api import Entity
-
 from ha_agent.home import Snapshot
 from ha_agent.home.words import CLASS_WORDS, KIND_WORDS
 
@@ -101,8 +100,11 @@ def _by_name(scope: Scope, home: Snapshot, where: str) -> Targets:
         return Targets(problem=f"I found nothing called {scope.name!r}{where}.", what=what, where=where)
     if len(found) > 1:
         places = join_names(_described(e, home) for e in found)
-        return Targets(problem=f"Several things are called {scope.name!r}: {places}. Which one do you mean?",
-                       what=what, where=where)  # fmt: skip
+        return Targets(
+            problem=f"Several things are called {scope.name!r}: {places}. Which one do you mean?",
+            what=what,
+            where=where,
+        )
     return Targets(tuple(found), what=what, where=where)
 
 
@@ -137,7 +139,7 @@ def kind_words(domains: Sequence[str], device_class: str | None = None) -> tuple
 
 
 def join_names(names: Any, limit: int = _LISTED) -> str:
-    """"A, B and C"; long lists end in "and 7 more"."""
+    """ "A, B and C"; long lists end in "and 7 more"."""
     items = list(names)
     if len(items) > limit:
         return ", ".join(items[:limit]) + f" and {len(items) - limit} more"

@@ -37,8 +37,9 @@ class Vocabulary:
     examples: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, entities: Iterable[Entity], areas: Mapping[str, Area], floors: Mapping[str, Floor],
-              policy: Policy) -> Vocabulary:  # fmt: skip
+    def build(
+        cls, entities: Iterable[Entity], areas: Mapping[str, Area], floors: Mapping[str, Floor], policy: Policy
+    ) -> Vocabulary:
         values: dict[tuple[str, str, str | None], TextSlotValue] = {}
         examples: dict[str, str] = {}
         for entity in sorted(entities, key=lambda e: e.entity_id):
@@ -60,12 +61,16 @@ class Vocabulary:
                 examples.setdefault("area", areas[entity.area_id].name)
         area_values = [
             TextSlotValue.from_tuple((text.strip(), area.area_id), allow_template=False)
-            for area in areas.values() for text in (area.name, *area.aliases) if text.strip()
-        ]  # fmt: skip
+            for area in areas.values()
+            for text in (area.name, *area.aliases)
+            if text.strip()
+        ]
         floor_values = [
             TextSlotValue.from_tuple((text.strip(), floor.floor_id), allow_template=False)
-            for floor in floors.values() for text in (floor.name, *floor.aliases) if text.strip()
-        ]  # fmt: skip
+            for floor in floors.values()
+            for text in (floor.name, *floor.aliases)
+            if text.strip()
+        ]
         text_lists = {
             "name": TextSlotList(name="name", values=list(values.values())),
             "area": TextSlotList(name="area", values=area_values),
@@ -99,8 +104,11 @@ class VocabularyCache:
             if self._vocabulary is None or key != self._key:
                 # Copies: the mirror changes its dicts on the event loop while the thread reads.
                 self._vocabulary = await asyncio.to_thread(
-                    Vocabulary.build, list(entities.items.values()), dict(areas.items), dict(floors.items),
+                    Vocabulary.build,
+                    list(entities.items.values()),
+                    dict(areas.items),
+                    dict(floors.items),
                     home.policy,
-                )  # fmt: skip
+                )
                 self._key = key
             return self._vocabulary

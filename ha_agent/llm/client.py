@@ -16,13 +16,16 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from contextlib import aclosing
 from collections.abc import AsyncIterator, Sequence
+from contextlib import aclosing
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from pydantic import SecretStr
+
+from data_api.platform.logs import display_url
+from data_api.platform.settings import LLMSettings, SettingsError
 
 from .completions import StreamAssembler, parse_completion
 from .errors import (
@@ -38,10 +41,6 @@ from .retry import RetryPolicy, parse_retry_after
 from .sse import iter_sse_data
 from .transport import AiohttpTransport
 from .types import Completion, StreamEvent, TextDelta
-
-from data_api.platform.logs import display_url
-from data_api.platform.settings import LLMSettings, SettingsError
-
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -108,8 +107,10 @@ class LLMClient:
     def from_settings(cls, settings: LLMSettings) -> LLMClient:
         """The client for `LLM_BASE_URL`/`LLM_MODEL`/`LLM_API_KEY`; SettingsError if no URL is set."""
         if settings.base_url is None:
-            raise SettingsError("LLM_BASE_URL is not set: expected an http(s) URL of an OpenAI-compatible API, "
-                                "such as http://localhost:11434/v1")  # fmt: skip
+            raise SettingsError(
+                "LLM_BASE_URL is not set: expected an http(s) URL of an OpenAI-compatible API, "
+                "such as http://localhost:11434/v1"
+            )
         return cls(
             settings.base_url,
             settings.model,
@@ -349,7 +350,10 @@ class LLMClient:
     def _log_retry(self, error: LLMError, retries_done: int, delay: float) -> None:
         _LOGGER.warning(
             "LLM request failed (%s), retry %d/%d in %.1f s",
-            error, retries_done + 1, self._retry.max_retries, delay,
+            error,
+            retries_done + 1,
+            self._retry.max_retries,
+            delay,
         )
 
 

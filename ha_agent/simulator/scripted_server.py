@@ -120,7 +120,9 @@ class Reply:
         )
 
     @classmethod
-    def error(cls, status: int, body: dict[str, Any] | str | None = None, retry_after: float | str | None = None) -> Reply:
+    def error(
+        cls, status: int, body: dict[str, Any] | str | None = None, retry_after: float | str | None = None
+    ) -> Reply:
         """An HTTP error; `body` a dict (sent as JSON), a message (wrapped in OpenAI's error shape) or None."""
         if not isinstance(body, dict):
             default_message, type_, code = _DEFAULT_ERRORS.get(status, ("Error.", "server_error", None))
@@ -247,7 +249,9 @@ class ScriptedLLMServer:
     # --- handlers --------------------------------------------------------------------------
     async def _models(self, request: web.Request) -> web.Response:
         self._record(request, None)
-        data = [{"id": m, "object": "model", "created": 0, "owned_by": "scripted"} for m in self.models or ("scripted",)]
+        data = [
+            {"id": m, "object": "model", "created": 0, "owned_by": "scripted"} for m in self.models or ("scripted",)
+        ]
         return web.json_response({"object": "list", "data": data})
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
@@ -274,7 +278,9 @@ class ScriptedLLMServer:
             return _drop(request)
         if reply.body is not None:
             return web.Response(
-                body=reply.body, status=reply.status, content_type=None,
+                body=reply.body,
+                status=reply.status,
+                content_type=None,
                 headers={"Content-Type": reply.content_type, **dict(reply.headers)},
             )
         return await self._answer(request, body, len(raw), reply)
@@ -338,7 +344,11 @@ class ScriptedLLMServer:
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         events = sse_events(usage=usage if include_usage else None, **common)
         response = web.StreamResponse(
-            headers={"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache", **dict(reply.headers)}
+            headers={
+                "Content-Type": "text/event-stream; charset=utf-8",
+                "Cache-Control": "no-cache",
+                **dict(reply.headers),
+            }
         )
         await response.prepare(request)
         if reply.drop_after is not None:
@@ -380,9 +390,7 @@ def echo(body: dict[str, Any]) -> Reply:
 
 async def serve_forever(host: str = "127.0.0.1", port: int = 8040, latency: float = 0.0) -> None:
     """Run a server that echoes (see `echo`) until cancelled; prints its base URL."""
-    async with ScriptedLLMServer(
-        host=host, port=port, responder=echo, latency=latency, record=False
-    ) as server:
+    async with ScriptedLLMServer(host=host, port=port, responder=echo, latency=latency, record=False) as server:
         print(f"Scripted OpenAI-compatible server at {server.base_url} (LLM_BASE_URL); Ctrl+C stops it", flush=True)
         await asyncio.Event().wait()
 

@@ -179,20 +179,25 @@ def _check_tools(body: dict[str, Any]) -> None:
         function = tool.get("function") if isinstance(tool, dict) else None
         if not isinstance(tool, dict) or tool.get("type") != "function" or not isinstance(function, dict):
             raise RequestRejected(
-                400, f"Invalid 'tools[{index}]': expected {{type: 'function', function: {{...}}}}.",
-                param=f"tools[{index}]", code="invalid_value",
+                400,
+                f"Invalid 'tools[{index}]': expected {{type: 'function', function: {{...}}}}.",
+                param=f"tools[{index}]",
+                code="invalid_value",
             )
         if not isinstance(function.get("name"), str) or not _TOOL_NAME.match(function["name"]):
             raise RequestRejected(
                 400,
                 f"Invalid 'tools[{index}].function.name': string does not match pattern. Expected a string "
                 f"that matches the pattern '{_TOOL_NAME.pattern}'.",
-                param=f"tools[{index}].function.name", code="invalid_value",
+                param=f"tools[{index}].function.name",
+                code="invalid_value",
             )
         if "parameters" in function and not isinstance(function["parameters"], dict):
             raise RequestRejected(
-                400, f"Invalid 'tools[{index}].function.parameters': expected an object (JSON Schema).",
-                param=f"tools[{index}].function.parameters", code="invalid_type",
+                400,
+                f"Invalid 'tools[{index}].function.parameters': expected an object (JSON Schema).",
+                param=f"tools[{index}].function.parameters",
+                code="invalid_type",
             )
 
 
@@ -262,7 +267,9 @@ def chunk_deltas(content: str | None, tool_calls: list[dict[str, Any]]) -> Itera
             yield {"tool_calls": [header]}
         arguments = call["function"]["arguments"]
         for start in range(0, len(arguments), _ARGUMENT_PIECE):
-            yield {"tool_calls": [{"index": index, "function": {"arguments": arguments[start : start + _ARGUMENT_PIECE]}}]}
+            yield {
+                "tool_calls": [{"index": index, "function": {"arguments": arguments[start : start + _ARGUMENT_PIECE]}}]
+            }
 
 
 def sse_events(
@@ -280,8 +287,14 @@ def sse_events(
     `usage` is given when the request asked for it (`stream_options.include_usage`): then every
     chunk carries `"usage": null` and one more chunk with no choices carries the numbers.
     """
-    head = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model,
-            "service_tier": "default", "system_fingerprint": "fp_scripted"}
+    head = {
+        "id": completion_id,
+        "object": "chat.completion.chunk",
+        "created": created,
+        "model": model,
+        "service_tier": "default",
+        "system_fingerprint": "fp_scripted",
+    }
 
     def event(choices: list[dict[str, Any]], usage_value: Any = None) -> bytes:
         chunk = {**head, "choices": choices}

@@ -14,9 +14,8 @@ from .confirm import AFFIRMATIVE_WORDS, CONSENT_WORDS, is_affirmative
 from .definitions import TOOLS
 from .errors import ToolError
 from .outcome import OpenQuestion, PendingResolution, ToolOutcome
-from ha_agent.home import Policy
 from .store import AuditEntry, PendingAction, ToolStore
-from .toolbox import ActionBudget, ToolEnv, Toolbox
+from .toolbox import ActionBudget, Toolbox, ToolEnv
 
 __all__ = [
     "ActionBudget",

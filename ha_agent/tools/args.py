@@ -29,8 +29,9 @@ def check_arguments(tool: str, schema: dict[str, Any], args: dict[str, Any]) -> 
     return value
 
 
-def _object(value: dict[str, Any], schema: dict[str, Any], where: str, problems: list[str],
-            top: bool = False) -> dict[str, Any]:  # fmt: skip
+def _object(
+    value: dict[str, Any], schema: dict[str, Any], where: str, problems: list[str], top: bool = False
+) -> dict[str, Any]:
     properties: dict[str, Any] = schema.get("properties", {})
     out: dict[str, Any] = {}
     if not properties:  # a free-form object (service data, script fields)

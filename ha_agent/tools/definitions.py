@@ -14,9 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ha_agent.home import Snapshot
+
 from .plan import Plan
 from .reads import plan_get_state, plan_history, plan_search
-from ha_agent.home import Snapshot
 from .writes import plan_call_service, plan_helper, plan_scene, plan_script
 
 _IDS = {"type": "array", "items": {"type": "string"}}
@@ -63,14 +64,18 @@ TOOLS: tuple[Tool, ...] = (
     ),
     Tool(
         "call_service",
-        "Call a service, e.g. light.turn_on, on targets given by ids or names; data uses the "
-        "service's fields.",
+        "Call a service, e.g. light.turn_on, on targets given by ids or names; data uses the service's fields.",
         {
             "service": _TEXT,
             "target": {
                 "type": "object",
-                "properties": {"entity_id": _IDS, "area_id": _IDS, "floor_id": _IDS, "label_id": _IDS,
-                               "device_id": _IDS},  # fmt: skip
+                "properties": {
+                    "entity_id": _IDS,
+                    "area_id": _IDS,
+                    "floor_id": _IDS,
+                    "label_id": _IDS,
+                    "device_id": _IDS,
+                },
             },
             "data": _OBJECT,
         },
@@ -78,8 +83,7 @@ TOOLS: tuple[Tool, ...] = (
         plan_call_service,
     ),
     Tool("activate_scene", "Activate a scene.", {"scene": _TEXT}, ("scene",), plan_scene),
-    Tool("run_script", "Run a script with its fields.", {"script": _TEXT, "fields": _OBJECT}, ("script",),
-         plan_script),  # fmt: skip
+    Tool("run_script", "Run a script with its fields.", {"script": _TEXT, "fields": _OBJECT}, ("script",), plan_script),
     Tool(
         "set_helper",
         "Set an input_number, input_select, input_text, input_boolean or input_datetime.",

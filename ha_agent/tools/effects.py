@@ -32,10 +32,24 @@ TARGET_KEYS = ("entity_id", "area_id", "floor_id", "label_id", "device_id")
 _GROUP_KEYS = {"area_id": "area", "floor_id": "floor", "label_id": "label", "device_id": "device"}
 # Steps that change nothing themselves (their nested sequences are walked separately).
 _INERT = frozenset(
-    {"delay", "wait_template", "wait_for_trigger", "condition", "conditions", "variables", "stop",
-     "set_conversation_response", "alias", "enabled", "continue_on_error", "timeout",
-     "continue_on_timeout", "response_variable", "error"}
-)  # fmt: skip
+    {
+        "delay",
+        "wait_template",
+        "wait_for_trigger",
+        "condition",
+        "conditions",
+        "variables",
+        "stop",
+        "set_conversation_response",
+        "alias",
+        "enabled",
+        "continue_on_error",
+        "timeout",
+        "continue_on_timeout",
+        "response_variable",
+        "error",
+    }
+)
 _NESTED = ("sequence", "then", "else", "default", "parallel")
 _MAX_DEPTH = 8  # scripts calling scripts: deeper than this is unknown
 
@@ -110,8 +124,9 @@ class _Walker:
         elif "scene" in step:  # `scene: scene.x`, the shorthand for scene.turn_on
             self.service_call("scene.turn_on", {"target": {"entity_id": step["scene"]}})
         elif "device_id" in step and "domain" in step:  # a device action: `type` on a device's entity
-            self.calls.append(Call(f"{step['domain']}.{step.get('type', '')}", (),
-                                   (("device", str(step["device_id"])),)))  # fmt: skip
+            self.calls.append(
+                Call(f"{step['domain']}.{step.get('type', '')}", (), (("device", str(step["device_id"])),))
+            )
             if step.get("entity_id"):
                 self.calls.append(Call(f"{step['domain']}.{step.get('type', '')}", _ids(step["entity_id"])))
         elif "event" in step:
@@ -129,8 +144,25 @@ class _Walker:
             self.steps(step["repeat"].get("sequence"), depth)
         if isinstance(step.get("if"), (list, Mapping)) and "then" not in step:
             self.unknown.append("an `if` without `then`")
-        known = {"action", "service", "target", "data", "service_data", "entity_id", "scene", "device_id",
-                 "domain", "type", "event", "event_data", "choose", "repeat", "if", *_NESTED, *_INERT}  # fmt: skip
+        known = {
+            "action",
+            "service",
+            "target",
+            "data",
+            "service_data",
+            "entity_id",
+            "scene",
+            "device_id",
+            "domain",
+            "type",
+            "event",
+            "event_data",
+            "choose",
+            "repeat",
+            "if",
+            *_NESTED,
+            *_INERT,
+        }
         if service is None and not (set(step) & known):
             self.unknown.append(f"a step of a kind it cannot follow ({', '.join(sorted(step))})")
 

@@ -18,11 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from data_api import Entity, HACommandError, HAConnectionError, HAError, HATimeoutError
+from ha_agent.home import HomeError
 from ha_agent.llm import ToolCall
 
-from ha_agent.home import HomeError
-
-from .errors import ToolError
 from .outcome import ToolOutcome
 from .plan import Action, Plan
 from .states import state_row

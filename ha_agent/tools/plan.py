@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from data_api import Entity
+from ha_agent.home import GENERIC_DOMAIN, Snapshot, effective_service
 
 from .effects import UNREADABLE, Call, Effects, runs_of
 from .errors import ToolError
-from ha_agent.home import GENERIC_DOMAIN, effective_service
-from ha_agent.home import Snapshot
 from .wording import describe, the, third_person
 
 
@@ -107,8 +106,9 @@ class Plan:
         return other.writes_all or bool(self.reads & other.writes)
 
 
-def plan_action(home: Snapshot, action: Action, *, confirmed: bool = False,
-                effects: Mapping[str, Effects] | None = None) -> Plan:  # fmt: skip
+def plan_action(
+    home: Snapshot, action: Action, *, confirmed: bool = False, effects: Mapping[str, Effects] | None = None
+) -> Plan:
     """Check an action against the policy now (again, for a confirmed one) and plan it.
 
     What it reaches through scenes, scripts and automations is checked like a direct target:
@@ -142,17 +142,29 @@ def plan_action(home: Snapshot, action: Action, *, confirmed: bool = False,
     problems += reach.problems
     if problems:
         raise ToolError("refused: " + "; ".join(dict.fromkeys(problems)))
-    confirm = not confirmed and not action.read_only and (
-        any(policy.needs_confirmation(effective_service(action.domain, action.service, e.domain), e)
-            for e in entities)  # fmt: skip
-        or (not entities and policy.needs_confirmation(action.key, None))
-        or bool(reach.reasons)
+    confirm = (
+        not confirmed
+        and not action.read_only
+        and (
+            any(
+                policy.needs_confirmation(effective_service(action.domain, action.service, e.domain), e)
+                for e in entities
+            )
+            or (not entities and policy.needs_confirmation(action.key, None))
+            or bool(reach.reasons)
+        )
     )
     ids = frozenset((*action.entity_ids, *action.related, *action.report))
     if action.read_only:
         return Plan(reads=ids, action=action)
-    return Plan(writes=ids, writes_all=action.touches_all, action=action, confirm=confirm,
-                reasons=tuple(dict.fromkeys(reach.reasons)) if confirm else (), runs=tuple(reach.unchecked))  # fmt: skip
+    return Plan(
+        writes=ids,
+        writes_all=action.touches_all,
+        action=action,
+        confirm=confirm,
+        reasons=tuple(dict.fromkeys(reach.reasons)) if confirm else (),
+        runs=tuple(reach.unchecked),
+    )
 
 
 class Reach:
@@ -187,8 +199,10 @@ class Reach:
                 continue  # HA skips a member it does not have
             refusal = policy.entity_refusal(member)
             if refusal is not None:
-                self.problems.append(f"{via or scene.entity_id} sets {member.entity_id}, which "
-                                     + refusal.removeprefix(f"{member.entity_id} "))  # fmt: skip
+                self.problems.append(
+                    f"{via or scene.entity_id} sets {member.entity_id}, which "
+                    + refusal.removeprefix(f"{member.entity_id} ")
+                )
             elif policy.may_need_confirmation(member, self.home.services_of(member.domain)):
                 self.reasons.append(f"changes {the(member.name)}")
 
@@ -210,8 +224,9 @@ class Reach:
                 effective = effective_service(call_domain, call.service.partition(".")[2], target.domain)
                 refusal = policy.entity_refusal(target)
                 if refusal is not None:
-                    self.problems.append(f"{who} acts on {target.entity_id}, which "
-                                         + refusal.removeprefix(f"{target.entity_id} "))  # fmt: skip
+                    self.problems.append(
+                        f"{who} acts on {target.entity_id}, which " + refusal.removeprefix(f"{target.entity_id} ")
+                    )
                     continue
                 if policy.needs_confirmation(effective, target):
                     self.reasons.append(third_person(describe(effective, [target.name])))

@@ -7,15 +7,14 @@ same entities, so a read reports the new state.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ha_agent.home import HomeError
+from ha_agent.home import HomeError, Snapshot
 
 from .errors import ToolError
 from .plan import Plan
-from ha_agent.home import Snapshot
 from .states import state_row
 
 MAX_ROWS = 50  # states listed by one get_state, at most
@@ -104,7 +103,7 @@ def plan_history(home: Snapshot, args: dict[str, Any]) -> Plan:
     zone = _zone(home.time_zone())
 
     async def read(env: Any) -> dict[str, Any]:
-        end = datetime.now(timezone.utc)
+        end = datetime.now(UTC)
         answer = await env.actions.history([entity.entity_id], end - timedelta(hours=hours), end)
         points = next((p for p in answer if p and p[0].get("entity_id", entity.entity_id) == entity.entity_id), [])
         changes = [[_local(p.get("last_changed"), zone), p.get("state")] for p in points]
@@ -121,7 +120,7 @@ def _zone(name: str) -> Any:
     try:
         return ZoneInfo(name)
     except (KeyError, ValueError):
-        return timezone.utc
+        return UTC
 
 
 def _local(stamp: Any, zone: Any) -> str | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -23,7 +23,7 @@ _P = pending_actions.c
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +78,9 @@ class ToolStore(AgentStore):
     async def list_audit(self, limit: int = 100, conversation_id: str | None = None) -> list[dict[str, Any]]:
         """Newest first; `limit` is clamped to 1..1000."""
         limit = max(1, min(int(limit), MAX_AUDIT_LIMIT))
-        query = select(_A.id, _A.conversation_id, _A.tool, _A.arguments, _A.result, _A.error,
-                       _A.created_at, _A.duration_ms).where(_A.home_id == self.home_id)  # fmt: skip
+        query = select(
+            _A.id, _A.conversation_id, _A.tool, _A.arguments, _A.result, _A.error, _A.created_at, _A.duration_ms
+        ).where(_A.home_id == self.home_id)
         if conversation_id is not None:
             query = query.where(_A.conversation_id == conversation_id)
         query = query.order_by(_A.created_at.desc(), _A.id.desc()).limit(limit)
@@ -120,10 +121,15 @@ class ToolStore(AgentStore):
             else:
                 action, created = {"calls": list(calls)}, now
                 await conn.execute(delete(pending_actions).where(mine))
-                await conn.execute(insert(pending_actions), {
-                    "conversation_id": conversation_id, "action": action, "created_at": now,
-                    "expires_at": now + timedelta(seconds=ttl),
-                })  # fmt: skip
+                await conn.execute(
+                    insert(pending_actions),
+                    {
+                        "conversation_id": conversation_id,
+                        "action": action,
+                        "created_at": now,
+                        "expires_at": now + timedelta(seconds=ttl),
+                    },
+                )
         return PendingAction(conversation_id, action, created, now + timedelta(seconds=ttl))
 
     async def take_pending(self, conversation_id: str) -> PendingAction | None:

@@ -15,7 +15,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from data_api.platform.db.errors import StoreError
-from ha_agent.home import HomeView
+from data_api.platform.settings import ToolSettings
+from ha_agent.home import HomeError, HomeView, Snapshot
 from ha_agent.llm import ToolArgumentsError, ToolCall
 
 from .actions import HomeActions
@@ -23,13 +24,9 @@ from .args import check_arguments
 from .confirm import confirmation_reply, is_affirmative, is_refusal
 from .definitions import TOOLS, TOOLS_BY_NAME
 from .effects import EffectsCache
-from ha_agent.home import HomeError
-
-from .errors import ToolError
 from .executor import Prepared, run_calls
 from .outcome import OpenQuestion, PendingResolution, ToolOutcome, compact_json
 from .plan import Action, plan_action
-from ha_agent.home import Snapshot
 from .store import AuditEntry, ToolStore, utcnow
 from .wording import question
 
@@ -116,8 +113,9 @@ class Toolbox:
             _LOGGER.exception("planning tool %s failed", call.name)
             return Prepared(call, args, None, "internal error while preparing this tool call")
 
-    async def _check_reach(self, prepared: list[Prepared], home: Snapshot, env: ToolEnv, *,
-                           confirmed: bool = False) -> list[Prepared]:  # fmt: skip
+    async def _check_reach(
+        self, prepared: list[Prepared], home: Snapshot, env: ToolEnv, *, confirmed: bool = False
+    ) -> list[Prepared]:
         """Plans that run scripts or automations, planned again with what those do (read from
         Home Assistant, cached), so a script is no way around a rule."""
         runs = {run for p in prepared if p.plan is not None for run in p.plan.runs}
@@ -140,9 +138,13 @@ class Toolbox:
         out = []
         for p in prepared:
             if p.plan is not None and p.plan.is_write and not budget.take():
-                p = Prepared(p.call, p.arguments, None,
-                             f"not done: this turn already made {self.max_actions} service calls, the most one "
-                             "turn may; tell the user what was done and let them ask for the rest")  # fmt: skip
+                p = Prepared(
+                    p.call,
+                    p.arguments,
+                    None,
+                    f"not done: this turn already made {self.max_actions} service calls, the most one "
+                    "turn may; tell the user what was done and let them ask for the rest",
+                )
             out.append(p)
         return out
 
@@ -154,11 +156,16 @@ class Toolbox:
         if not asking:
             return prepared
         calls = [
-            {"id": p.call.id, "name": p.call.name, "arguments": p.arguments, "action": p.plan.action.as_json(),
-             "reasons": list(p.plan.reasons)}
+            {
+                "id": p.call.id,
+                "name": p.call.name,
+                "arguments": p.arguments,
+                "action": p.plan.action.as_json(),
+                "reasons": list(p.plan.reasons),
+            }
             for p in asking
             if p.plan is not None and p.plan.action is not None
-        ]  # fmt: skip
+        ]
         try:
             await env.store.add_pending(env.conversation_id, calls, self.confirm_ttl)
         except Exception as exc:  # StoreError, or a value the database cannot hold
@@ -184,8 +191,9 @@ class Toolbox:
             return None
         summaries = tuple(_summary(item) for item in calls)
         if not is_affirmative(message):
-            return PendingResolution(outcome=None, reply=None, cancelled=True, asked=summaries,
-                                     refused=is_refusal(message))  # fmt: skip
+            return PendingResolution(
+                outcome=None, reply=None, cancelled=True, asked=summaries, refused=is_refusal(message)
+            )
         home, unreadable = await self._snapshot(env)
         prepared = []
         for item in calls:
@@ -217,8 +225,12 @@ class Toolbox:
         if pending is None or pending.expired() or not calls:
             return None
         items = [(_summary(item), tuple(item.get("reasons") or ())) for item in calls]
-        return OpenQuestion(question(items), tuple(summary for summary, _ in items),
-                            tuple(str(item["id"]) for item in calls), pending.expires_at)  # fmt: skip
+        return OpenQuestion(
+            question(items),
+            tuple(summary for summary, _ in items),
+            tuple(str(item["id"]) for item in calls),
+            pending.expires_at,
+        )
 
     # --- audit ----------------------------------------------------------------------------
     async def _audit(self, env: ToolEnv, outcomes: Sequence[ToolOutcome], *, confirmed: bool = False) -> None:
@@ -229,8 +241,9 @@ class Toolbox:
                 conversation_id=env.conversation_id,
                 tool=o.name,
                 arguments=o.arguments if isinstance(o.arguments, dict) else {"raw": o.arguments},
-                result=_plain({"confirmed_by_user": True, **o.result} if confirmed and isinstance(o.result, dict)
-                              else o.result),  # fmt: skip
+                result=_plain(
+                    {"confirmed_by_user": True, **o.result} if confirmed and isinstance(o.result, dict) else o.result
+                ),
                 error=o.error,
                 duration_ms=o.duration_ms,
                 created_at=now,

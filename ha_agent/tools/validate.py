@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from data_api import Service, ServiceField
-
-from .args import json_type
 from ha_agent.home import HomeError
 
+from .args import json_type
 from .errors import ToolError
 
 if TYPE_CHECKING:

@@ -12,13 +12,10 @@ from datetime import date, datetime, time
 from typing import Any
 
 from data_api import Entity
-
-from ha_agent.home import HomeError
+from ha_agent.home import GENERIC_DOMAIN, HomeError, Snapshot, effective_service
 
 from .errors import ToolError
 from .plan import Action, Plan, plan_action, summarize
-from ha_agent.home import GENERIC_DOMAIN, effective_service
-from ha_agent.home import Snapshot
 from .validate import CheckedData, check_service_data
 from .wording import describe, the
 
@@ -124,16 +121,23 @@ def _misfit(home: Snapshot, domain: str, service: str, entity: Entity) -> str | 
             return f"{domain}.{service} cannot act on {entity.entity_id} ({runs} does not exist)"
         return None
     if entity.domain != domain:
-        return (f"{domain}.{service} cannot act on {entity.entity_id}: use a {entity.domain} service "
-                f"({', '.join(home.services_of(entity.domain)) or 'none'})")  # fmt: skip
+        return (
+            f"{domain}.{service} cannot act on {entity.entity_id}: use a {entity.domain} service "
+            f"({', '.join(home.services_of(entity.domain)) or 'none'})"
+        )
     return None
 
 
 # --- scenes and scripts --------------------------------------------------------------------
 def plan_scene(home: Snapshot, args: dict[str, Any]) -> Plan:
     scene = _one_of_domain(home, args["scene"], "scene")
-    action = Action("scene", "turn_on", (scene.entity_id,), report=_scene_members(home, (scene.entity_id,)),
-                    summary=describe("scene.turn_on", [scene.name]))  # fmt: skip
+    action = Action(
+        "scene",
+        "turn_on",
+        (scene.entity_id,),
+        report=_scene_members(home, (scene.entity_id,)),
+        summary=describe("scene.turn_on", [scene.name]),
+    )
     return plan_action(home, action)
 
 
@@ -185,8 +189,9 @@ def plan_helper(home: Snapshot, args: dict[str, Any]) -> Plan:
             f"({', '.join(f'{helper.domain}.{s}' for s in home.services_of(helper.domain)) or 'no services'})"
         )
     service, data = _helper_call(helper, args["value"])
-    action = Action(helper.domain, service, (helper.entity_id,), data,
-                    summary=f"set {the(helper.name)} to {args['value']}")  # fmt: skip
+    action = Action(
+        helper.domain, service, (helper.entity_id,), data, summary=f"set {the(helper.name)} to {args['value']}"
+    )
     return plan_action(home, action)
 
 
@@ -213,8 +218,11 @@ def _helper_call(helper: Entity, value: Any) -> tuple[str, dict[str, Any]]:
             raise ToolError(f"{name} takes text of {low} to {high} characters, not {len(text)}")
         return "set_value", {"value": text}
     if helper.domain == "input_boolean":
-        flag = value if isinstance(value, bool) else {"on": True, "true": True, "off": False,
-                                                      "false": False}.get(str(value).strip().lower())  # fmt: skip
+        flag = (
+            value
+            if isinstance(value, bool)
+            else {"on": True, "true": True, "off": False, "false": False}.get(str(value).strip().lower())
+        )
         if flag is None:
             raise ToolError(f"{name} takes true or false, not {value!r}")
         return ("turn_on" if flag else "turn_off"), {}

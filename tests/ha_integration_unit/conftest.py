@@ -16,12 +16,11 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from custom_components.ha_agent.const import CONF_API_KEY, CONF_URL, DOMAIN
 from homeassistant.const import MAJOR_VERSION, MINOR_VERSION
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-
-from custom_components.ha_agent.const import CONF_API_KEY, CONF_URL, DOMAIN
 
 KEY = "stub-agent-key-0123456789"
 ENTITY_ID = "conversation.ha_agent"
@@ -95,18 +94,25 @@ class StubAgent:
         for number, piece in enumerate(self.pieces or []):
             await send("text", {"delta": piece})
             if number == 0 and self.fail_after_text:
-                await send("error", {"detail": "the language model failed", "conversation_id": conversation_id,
-                                     "status": 502})  # fmt: skip
+                await send(
+                    "error", {"detail": "the language model failed", "conversation_id": conversation_id, "status": 502}
+                )
                 return stream
             if number == 0 and self.hold is not None:
                 await self.hold.wait()
         for call in self.tool_calls:
             await send("tool_call", call)
-        await send("done", {
-            "conversation_id": conversation_id, "reply": reply, "tool_calls": self.tool_calls, "path": "local",
-            "usage": {"prompt_tokens": 120, "completion_tokens": 8, "cached_tokens": 100},
-            "timings": {"context_ms": 0.5, "llm_ms": 0, "tools_ms": 3.5, "total_ms": 4.5},
-        })  # fmt: skip
+        await send(
+            "done",
+            {
+                "conversation_id": conversation_id,
+                "reply": reply,
+                "tool_calls": self.tool_calls,
+                "path": "local",
+                "usage": {"prompt_tokens": 120, "completion_tokens": 8, "cached_tokens": 100},
+                "timings": {"context_ms": 0.5, "llm_ms": 0, "tools_ms": 3.5, "total_ms": 4.5},
+            },
+        )
         return stream
 
 
@@ -127,9 +133,7 @@ async def stub_agent(socket_enabled: None) -> AsyncIterator[StubAgent]:
 @pytest.fixture
 async def entry(hass: HomeAssistant, stub_agent: StubAgent) -> MockConfigEntry:
     """The integration set up against the stub agent."""
-    config_entry = MockConfigEntry(
-        domain=DOMAIN, title="ha-agent", data={CONF_URL: stub_agent.url, CONF_API_KEY: KEY}
-    )
+    config_entry = MockConfigEntry(domain=DOMAIN, title="ha-agent", data={CONF_URL: stub_agent.url, CONF_API_KEY: KEY})
     config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()

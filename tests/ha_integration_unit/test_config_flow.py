@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import socket
 
+from custom_components.ha_agent.const import CONF_API_KEY, CONF_URL, DOMAIN
 from homeassistant import config_entries
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-
-from custom_components.ha_agent.const import CONF_API_KEY, CONF_URL, DOMAIN
 
 from .conftest import KEY, StubAgent
 
@@ -29,7 +28,9 @@ async def _start(hass: HomeAssistant) -> str:
 
 async def test_a_reachable_agent_with_the_right_key_creates_the_entry(hass: HomeAssistant, stub_agent: StubAgent):
     flow_id = await _start(hass)
-    result = await hass.config_entries.flow.async_configure(flow_id, {CONF_URL: stub_agent.url + "/", CONF_API_KEY: KEY})
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_URL: stub_agent.url + "/", CONF_API_KEY: KEY}
+    )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "ha-agent"
     assert result["data"] == {CONF_URL: stub_agent.url, CONF_API_KEY: KEY}
@@ -62,15 +63,21 @@ async def test_a_wrong_key_says_invalid_auth(hass: HomeAssistant, stub_agent: St
 
 async def test_the_same_agent_twice_is_refused(hass: HomeAssistant, stub_agent: StubAgent):
     MockConfigEntry(domain=DOMAIN, data={CONF_URL: stub_agent.url, CONF_API_KEY: KEY}).add_to_hass(hass)
-    result = await hass.config_entries.flow.async_configure(await _start(hass), {CONF_URL: stub_agent.url, CONF_API_KEY: KEY})
+    result = await hass.config_entries.flow.async_configure(
+        await _start(hass), {CONF_URL: stub_agent.url, CONF_API_KEY: KEY}
+    )
     assert result["type"] is FlowResultType.ABORT and result["reason"] == "already_configured"
 
 
-async def test_options_change_the_key_after_checking_it(hass: HomeAssistant, stub_agent: StubAgent, entry: MockConfigEntry):
+async def test_options_change_the_key_after_checking_it(
+    hass: HomeAssistant, stub_agent: StubAgent, entry: MockConfigEntry
+):
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.FORM and result["step_id"] == "init"
     stub_agent.key = "a-new-key-0123456789"
-    result = await hass.config_entries.options.async_configure(result["flow_id"], {CONF_URL: stub_agent.url, CONF_API_KEY: KEY})
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_URL: stub_agent.url, CONF_API_KEY: KEY}
+    )
     assert result["type"] is FlowResultType.FORM and result["errors"] == {"base": "invalid_auth"}
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {CONF_URL: stub_agent.url, CONF_API_KEY: "a-new-key-0123456789"}

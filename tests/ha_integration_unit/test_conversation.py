@@ -16,8 +16,13 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from .conftest import ENTITY_ID, HA_VERSION, StubAgent
 
-CONFIRMATION = {"id": "c1", "name": "call_service", "arguments": {"service": "lock.unlock"}, "duration_ms": 1.0,
-                "result": {"needs_confirmation": True, "summary": "unlock the front door"}}  # fmt: skip
+CONFIRMATION = {
+    "id": "c1",
+    "name": "call_service",
+    "arguments": {"service": "lock.unlock"},
+    "duration_ms": 1.0,
+    "result": {"needs_confirmation": True, "summary": "unlock the front door"},
+}
 
 
 async def _say(
@@ -32,7 +37,9 @@ def _speech(result: conversation.ConversationResult) -> str:
     return str(result.response.speech["plain"]["speech"])
 
 
-async def test_a_turn_is_forwarded_and_the_reply_spoken(hass: HomeAssistant, stub_agent: StubAgent, entry: MockConfigEntry):
+async def test_a_turn_is_forwarded_and_the_reply_spoken(
+    hass: HomeAssistant, stub_agent: StubAgent, entry: MockConfigEntry
+):
     stub_agent.replies = ["The kitchen light is on."]
     result = await _say(hass, "turn on the kitchen light")
     assert result.response.response_type is intent.IntentResponseType.ACTION_DONE
@@ -45,23 +52,44 @@ async def test_a_turn_is_forwarded_and_the_reply_spoken(hass: HomeAssistant, stu
     assert state is not None
 
 
-async def test_an_answer_larger_than_a_line_reader_takes_arrives_whole(hass: HomeAssistant, stub_agent: StubAgent, entry):
+async def test_an_answer_larger_than_a_line_reader_takes_arrives_whole(
+    hass: HomeAssistant, stub_agent: StubAgent, entry
+):
     """The `done` event holds every tool result on one line: here 3 MB of them."""
-    stub_agent.tool_calls = [{"id": "s1", "name": "search_entities", "arguments": {"q": "light"}, "duration_ms": 2.0,
-                              "result": {"items": [{"entity_id": f"light.l{n}", "name": "x" * 300} for n in range(10000)]}}]  # fmt: skip
+    stub_agent.tool_calls = [
+        {
+            "id": "s1",
+            "name": "search_entities",
+            "arguments": {"q": "light"},
+            "duration_ms": 2.0,
+            "result": {"items": [{"entity_id": f"light.l{n}", "name": "x" * 300} for n in range(10000)]},
+        }
+    ]
     result = await _say(hass, "which lights are there")
     assert result.response.response_type is intent.IntentResponseType.ACTION_DONE, _speech(result)
-    assert result.response.as_dict()["speech"]["plain"]["extra_data"]["ha_agent"]["tool_calls"][0]["name"] == "search_entities"
+    assert (
+        result.response.as_dict()["speech"]["plain"]["extra_data"]["ha_agent"]["tool_calls"][0]["name"]
+        == "search_entities"
+    )
 
 
 async def test_the_turns_tokens_and_timings_are_in_the_response(hass: HomeAssistant, stub_agent: StubAgent, entry):
-    stub_agent.tool_calls = [{"id": "t1", "name": "call_service", "arguments": {"service": "light.turn_on"},
-                              "result": {"ok": True}, "duration_ms": 3.5}]  # fmt: skip
+    stub_agent.tool_calls = [
+        {
+            "id": "t1",
+            "name": "call_service",
+            "arguments": {"service": "light.turn_on"},
+            "result": {"ok": True},
+            "duration_ms": 3.5,
+        }
+    ]
     result = await _say(hass, "turn on the kitchen light")
     details = result.response.as_dict()["speech"]["plain"]["extra_data"]["ha_agent"]
     assert details["usage"] == {"prompt_tokens": 120, "completion_tokens": 8, "cached_tokens": 100}
     assert details["timings"]["total_ms"] == 4.5 and details["path"] == "local"
-    assert details["tool_calls"] == [{"name": "call_service", "arguments": {"service": "light.turn_on"}, "duration_ms": 3.5}]
+    assert details["tool_calls"] == [
+        {"name": "call_service", "arguments": {"service": "light.turn_on"}, "duration_ms": 3.5}
+    ]
     assert details["conversation_id"] == next(iter(stub_agent.conversations))
 
 
@@ -88,7 +116,9 @@ async def test_the_reply_streams_into_assist_as_it_arrives(hass: HomeAssistant, 
     assert chat_log.content[-1].role == "assistant" and chat_log.content[-1].content == "The kitchen light is on."
 
 
-async def test_a_whole_reply_without_text_pieces_still_reaches_the_chat_log(hass: HomeAssistant, stub_agent: StubAgent, entry):
+async def test_a_whole_reply_without_text_pieces_still_reaches_the_chat_log(
+    hass: HomeAssistant, stub_agent: StubAgent, entry
+):
     """The local engine and confirmations answer in one `done` event, no `text` before it."""
     stub_agent.replies = ["Done."]
     deltas: list[dict[str, Any]] = []
@@ -114,19 +144,31 @@ def _like_the_pipeline(
 ) -> Iterator[tuple[chat_session.ChatSession, conversation.ChatLog]]:
     """A chat session and its chat log, opened around a turn the way HA's Assist pipeline does,
     with a listener that collects every delta the turn streams into the log."""
-    fields: dict[str, Any] = {"text": text, "context": Context(), "conversation_id": None, "device_id": None,
-                              "language": "en", "agent_id": ENTITY_ID}  # fmt: skip
+    fields: dict[str, Any] = {
+        "text": text,
+        "context": Context(),
+        "conversation_id": None,
+        "device_id": None,
+        "language": "en",
+        "agent_id": ENTITY_ID,
+    }
     if "satellite_id" in conversation.ConversationInput.__dataclass_fields__:  # newer HA (not 2025.4)
         fields["satellite_id"] = None
     with (
         chat_session.async_get_chat_session(hass) as session,
-        conversation.async_get_chat_log(hass, session, conversation.ConversationInput(**fields),
-                                        chat_log_delta_listener=lambda log, delta: deltas.append(delta)) as chat_log,
-    ):  # fmt: skip
+        conversation.async_get_chat_log(
+            hass,
+            session,
+            conversation.ConversationInput(**fields),
+            chat_log_delta_listener=lambda log, delta: deltas.append(delta),
+        ) as chat_log,
+    ):
         yield session, chat_log
 
 
-async def test_the_agent_streams_and_speaks_any_language_as_ha_expects(hass: HomeAssistant, stub_agent: StubAgent, entry):
+async def test_the_agent_streams_and_speaks_any_language_as_ha_expects(
+    hass: HomeAssistant, stub_agent: StubAgent, entry
+):
     info = conversation.async_get_agent_info(hass, ENTITY_ID)
     assert info is not None
     if hasattr(info, "supports_streaming"):  # where HA asks, it is told the reply streams (TTS starts early)
@@ -135,7 +177,9 @@ async def test_the_agent_streams_and_speaks_any_language_as_ha_expects(hass: Hom
         assert HA_VERSION < (2026, 0)  # 2025.4 does not ask; every HA this is tested on since does
     agent = conversation.async_get_agent(hass, ENTITY_ID)
     assert agent is not None and agent.supported_languages == "*"  # HA's MATCH_ALL
-    result = await conversation.async_converse(hass, "doe het licht aan", None, Context(), language="nl", agent_id=ENTITY_ID)
+    result = await conversation.async_converse(
+        hass, "doe het licht aan", None, Context(), language="nl", agent_id=ENTITY_ID
+    )
     assert result.response.response_type is intent.IntentResponseType.ACTION_DONE
     assert stub_agent.requests[-1]["language"] == "nl"
 
@@ -147,8 +191,12 @@ async def test_the_next_turn_goes_on_in_the_same_agent_conversation(hass: HomeAs
     agent_id = next(iter(stub_agent.conversations))
     second = await _say(hass, "the kitchen one", first.conversation_id)
     assert second.conversation_id == first.conversation_id
-    assert stub_agent.requests[1] == {"message": "the kitchen one", "stream": True, "conversation_id": agent_id,
-                                      "language": "en"}  # fmt: skip
+    assert stub_agent.requests[1] == {
+        "message": "the kitchen one",
+        "stream": True,
+        "conversation_id": agent_id,
+        "language": "en",
+    }
     assert stub_agent.conversations == {agent_id: 2}
     assert second.continue_conversation is False
 
@@ -210,8 +258,11 @@ async def test_a_stream_that_stalls_times_out_into_a_spoken_error(hass: HomeAssi
     assert "did not answer within" in _speech(result)
 
 
-async def test_the_satellites_area_and_device_go_along(hass: HomeAssistant, stub_agent: StubAgent, entry: MockConfigEntry):
-    from homeassistant.helpers import area_registry as ar, device_registry as dr
+async def test_the_satellites_area_and_device_go_along(
+    hass: HomeAssistant, stub_agent: StubAgent, entry: MockConfigEntry
+):
+    from homeassistant.helpers import area_registry as ar
+    from homeassistant.helpers import device_registry as dr
 
     kitchen = ar.async_get(hass).async_create("Kitchen")
     satellite = dr.async_get(hass).async_get_or_create(
@@ -219,13 +270,22 @@ async def test_the_satellites_area_and_device_go_along(hass: HomeAssistant, stub
     )
     dr.async_get(hass).async_update_device(satellite.id, area_id=kitchen.id)
     await _say(hass, "turn on the lights", device_id=satellite.id)
-    assert stub_agent.requests[-1] == {"message": "turn on the lights", "stream": True, "language": "en",
-                                       "area": kitchen.id, "device_id": satellite.id}  # fmt: skip
+    assert stub_agent.requests[-1] == {
+        "message": "turn on the lights",
+        "stream": True,
+        "language": "en",
+        "area": kitchen.id,
+        "device_id": satellite.id,
+    }
 
 
-async def test_a_satellite_entitys_own_area_goes_along(hass: HomeAssistant, stub_agent: StubAgent, entry: MockConfigEntry):
+async def test_a_satellite_entitys_own_area_goes_along(
+    hass: HomeAssistant, stub_agent: StubAgent, entry: MockConfigEntry
+):
     """Newer HA (not 2025.4) names the satellite entity too; its own area is where the person is."""
-    from homeassistant.helpers import area_registry as ar, device_registry as dr, entity_registry as er
+    from homeassistant.helpers import area_registry as ar
+    from homeassistant.helpers import device_registry as dr
+    from homeassistant.helpers import entity_registry as er
 
     if "satellite_id" not in inspect.signature(conversation.async_converse).parameters:
         assert HA_VERSION < (2026, 0)  # an HA without satellite ids (2025.4): nothing to pass on

@@ -81,12 +81,17 @@ class HostVenvHarness:
             constraints = venv / "constraints.txt"
             constraints.write_text(_frozen(ensure_ha_venv(self._report)))
             self._report(f"installing {requirement} (cold: a few minutes; log: {log_path})")
-            run_logged([str(python), "-m", "pip", "install", "--progress-bar", "off", "-c", str(constraints),
-                        requirement], log_path, self._report, "pip install")  # fmt: skip
+            run_logged(
+                [str(python), "-m", "pip", "install", "--progress-bar", "off", "-c", str(constraints), requirement],
+                log_path,
+                self._report,
+                "pip install",
+            )
             self._report(f"integration test venv ready in {time.monotonic() - started:.1f} s")
 
-        cached_install(venv / _MARKER, requirement + "\n", cache_root() / f"phacc-{self.phacc_version}.lock",
-                       install, self._report)  # fmt: skip
+        cached_install(
+            venv / _MARKER, requirement + "\n", cache_root() / f"phacc-{self.phacc_version}.lock", install, self._report
+        )
         self._python = python
 
     def run(self, repo: Path) -> UnitRun:
@@ -109,19 +114,30 @@ class RootHarness:
     def prepare(self) -> None:
         """Build what is missing of the root (raises `HANotAvailable` where it cannot be had)."""
         self.root.ensure_base()
-        self.root.ensure_venv(self._VENV, (f"pytest-homeassistant-custom-component=={self.phacc_version}",),
-                              f"the integration's unit tests on HA {self.ha_version}")  # fmt: skip
+        self.root.ensure_venv(
+            self._VENV,
+            (f"pytest-homeassistant-custom-component=={self.phacc_version}",),
+            f"the integration's unit tests on HA {self.ha_version}",
+        )
         # HA's test harness never pip-installs: the requirements of what the integration depends
         # on (conversation: hassil and HA's sentences, no longer HA's own since 2025) go in here.
         dependencies = set(json.loads(_MANIFEST.read_text())["dependencies"])
-        self.root.layer(f"phacc-{self.phacc_version}-requirements", "".join(f"{d}\n" for d in sorted(dependencies)),
-                        lambda: install_integration_requirements(self.root, self._VENV, dependencies, set(),
-                                                                 "the integration's dependencies"))  # fmt: skip
+        self.root.layer(
+            f"phacc-{self.phacc_version}-requirements",
+            "".join(f"{d}\n" for d in sorted(dependencies)),
+            lambda: install_integration_requirements(
+                self.root, self._VENV, dependencies, set(), "the integration's dependencies"
+            ),
+        )
 
     def run(self, repo: Path) -> UnitRun:
         env = {"PYTHONPATH": f"{_REPO_INSIDE}/{_INTEGRATION}", "PYTHONDONTWRITEBYTECODE": "1"}
-        argv = self.root.command([f"{self._VENV}/bin/python", *_pytest_args(_REPO_INSIDE)], ro_binds={repo: _REPO_INSIDE},
-                                 env=env, chdir=f"{_REPO_INSIDE}/{_UNIT}")  # fmt: skip
+        argv = self.root.command(
+            [f"{self._VENV}/bin/python", *_pytest_args(_REPO_INSIDE)],
+            ro_binds={repo: _REPO_INSIDE},
+            env=env,
+            chdir=f"{_REPO_INSIDE}/{_UNIT}",
+        )
         return UnitRun(argv, {}, repo)
 
 

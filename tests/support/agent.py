@@ -15,14 +15,13 @@ from typing import Any
 
 import httpx
 
+from data_api.mirror import Mirror
 from data_api.platform.http.server import HttpServer
 from data_api.platform.settings import Settings
 from data_api.simulator import SimulatedHA
-from data_api.store import Store
-from data_api.mirror import Mirror
 from ha_agent.api.app import create_app
-from ha_agent.llm.sse import iter_sse
 from ha_agent.assemble import one_process
+from ha_agent.llm.sse import iter_sse
 from ha_agent.service import AgentService
 
 KEY = "agent-test-key-0123456789"
@@ -57,7 +56,9 @@ class ServedAgent:
     http: httpx.AsyncClient
 
     async def chat(self, message: str, conversation_id: str | None = None, **extra: Any) -> httpx.Response:
-        return await self.http.post("/api/v1/chat", json={"message": message, "conversation_id": conversation_id, **extra})
+        return await self.http.post(
+            "/api/v1/chat", json={"message": message, "conversation_id": conversation_id, **extra}
+        )
 
     async def stream(self, message: str, conversation_id: str | None = None) -> list[tuple[str, dict[str, Any]]]:
         """The events of a streamed turn, parsed."""

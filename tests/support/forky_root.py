@@ -143,10 +143,19 @@ class ForkyRoot:
         self.path.mkdir(parents=True)
         self._report(f"debootstrap {SUITE} into {self.path} from {mirror} (cold: ≈ 1 min; log: {self.log})")
         run_logged(
-            [debootstrap, "--variant=minbase", f"--include={','.join(PACKAGES)}", SUITE, str(self.path), mirror,
-             SUITE_SCRIPT],
-            self.log, self._report, "debootstrap",
-        )  # fmt: skip
+            [
+                debootstrap,
+                "--variant=minbase",
+                f"--include={','.join(PACKAGES)}",
+                SUITE,
+                str(self.path),
+                mirror,
+                SUITE_SCRIPT,
+            ],
+            self.log,
+            self._report,
+            "debootstrap",
+        )
         for name in _HOST_FILES:
             (self.path / name.lstrip("/")).touch()
         # The registry may be reached through a proxy with its own CA (the host trusts it there).
@@ -182,8 +191,10 @@ class ForkyRoot:
             if not (self.path / venv.lstrip("/") / "bin" / "python").exists():
                 self.run(["python3", "-m", "venv", venv], f"creating {venv}")
             self._report(f"installing {', '.join(requirements)} in the forky root (log: {self.log})")
-            self.run([f"{venv}/bin/python", "-m", "pip", "install", "--progress-bar", "off", *requirements],
-                     f"pip install ({what})")  # fmt: skip
+            self.run(
+                [f"{venv}/bin/python", "-m", "pip", "install", "--progress-bar", "off", *requirements],
+                f"pip install ({what})",
+            )
 
         return self.layer("venv" + venv.replace("/", "-"), spec, install)
 
@@ -209,8 +220,20 @@ class ForkyRoot:
         if self._bwrap is None:
             self.check_machine()
         assert self._bwrap is not None
-        cmd = [self._bwrap, "--bind" if writable else "--ro-bind", str(self.path), "/",
-               "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/run", "--tmpfs", "/tmp"]  # fmt: skip
+        cmd = [
+            self._bwrap,
+            "--bind" if writable else "--ro-bind",
+            str(self.path),
+            "/",
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
+            "--tmpfs",
+            "/run",
+            "--tmpfs",
+            "/tmp",
+        ]
         for name in _HOST_FILES:
             if os.path.exists(name):
                 cmd += ["--ro-bind", name, name]
@@ -218,9 +241,25 @@ class ForkyRoot:
             cmd += ["--ro-bind", str(host), inside]
         for host, inside in (binds or {}).items():
             cmd += ["--bind", str(host), inside]
-        cmd += ["--die-with-parent", "--clearenv", "--setenv", "HOME", "/root", "--setenv", "PATH", PATH,
-                "--setenv", "LANG", "C.UTF-8", "--setenv", "PIP_DISABLE_PIP_VERSION_CHECK", "1",
-                "--setenv", "PIP_ROOT_USER_ACTION", "ignore"]  # fmt: skip
+        cmd += [
+            "--die-with-parent",
+            "--clearenv",
+            "--setenv",
+            "HOME",
+            "/root",
+            "--setenv",
+            "PATH",
+            PATH,
+            "--setenv",
+            "LANG",
+            "C.UTF-8",
+            "--setenv",
+            "PIP_DISABLE_PIP_VERSION_CHECK",
+            "1",
+            "--setenv",
+            "PIP_ROOT_USER_ACTION",
+            "ignore",
+        ]
         if timeout := os.environ.get("PIP_DEFAULT_TIMEOUT"):
             cmd += ["--setenv", "PIP_DEFAULT_TIMEOUT", timeout]
         for key, value in (env or {}).items():

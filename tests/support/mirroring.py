@@ -9,12 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from data_api.mirror import MirrorReader, Query
 from data_api.ha import HAClient
+from data_api.mirror import Mirror, MirrorReader, Query
 from data_api.platform.settings import Settings, load_settings
 from data_api.simulator import SimulatedHA, generate_home
 from data_api.store import Store
-from data_api.mirror import Mirror
 
 
 class HomeAssistantLike(Protocol):

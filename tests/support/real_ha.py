@@ -124,9 +124,7 @@ def _pyenv_root() -> Path | None:
         return Path(root)
     if pyenv := shutil.which("pyenv"):
         with contextlib.suppress(OSError, subprocess.SubprocessError):
-            out = subprocess.run(
-                [pyenv, "root"], capture_output=True, text=True, timeout=30, check=True
-            ).stdout.strip()
+            out = subprocess.run([pyenv, "root"], capture_output=True, text=True, timeout=30, check=True).stdout.strip()
             if out:
                 return Path(out)
     default = Path.home() / ".pyenv"
@@ -177,11 +175,14 @@ def ensure_ha_venv(report: Report = print_report) -> Path:
             report(f"creating the Home Assistant venv at {venv} with {base}")
             run_logged([str(base), "-m", "venv", "--clear", str(venv)], log_path, report, "creating the venv")
         report(
-            f"installing {', '.join(HA_REQUIREMENTS)} "
-            f"(a cold install takes ≈ 2-3 min and ≈ 820 MB; log: {log_path})"
+            f"installing {', '.join(HA_REQUIREMENTS)} (a cold install takes ≈ 2-3 min and ≈ 820 MB; log: {log_path})"
         )
-        run_logged([str(python), "-m", "pip", "install", "--progress-bar", "off", *HA_REQUIREMENTS],
-                   log_path, report, "pip install")  # fmt: skip
+        run_logged(
+            [str(python), "-m", "pip", "install", "--progress-bar", "off", *HA_REQUIREMENTS],
+            log_path,
+            report,
+            "pip install",
+        )
         report(f"Home Assistant {VENV_HA_VERSION} venv ready in {time.monotonic() - started:.1f} s")
 
     marker = venv / _INSTALL_MARKER
@@ -274,7 +275,11 @@ class RootRunner:
         # need, yet some import those anyway (camera imports stream): a real install has them
         # because HA's images ship every requirement.
         components = ha_package_inside(self.root, ROOT_HA_VENV) + "/components"
-        after = {a for d in loaded for a in _manifest(self.root.path / components.lstrip("/") / d).get("after_dependencies", [])}
+        after = {
+            a
+            for d in loaded
+            for a in _manifest(self.root.path / components.lstrip("/") / d).get("after_dependencies", [])
+        }
         install_integration_requirements(self.root, ROOT_HA_VENV, after, loaded, "after_dependencies' requirements")
         with tempfile.TemporaryDirectory(prefix="ha-agent-check-boot-") as config_dir:
             self._boot(Path(config_dir), install=False)  # as the tests run it: nothing missing
@@ -336,8 +341,20 @@ def install_integration_requirements(root: ForkyRoot, venv: str, domains: set[st
         requirements += [r for r in manifest.get("requirements", []) if r not in requirements]
         todo += manifest.get("dependencies", [])
     if requirements:
-        root.run([f"{venv}/bin/python", "-m", "pip", "install", "--progress-bar", "off",
-                  "-c", f"{package}/package_constraints.txt", *requirements], f"pip install ({what})")  # fmt: skip
+        root.run(
+            [
+                f"{venv}/bin/python",
+                "-m",
+                "pip",
+                "install",
+                "--progress-bar",
+                "off",
+                "-c",
+                f"{package}/package_constraints.txt",
+                *requirements,
+            ],
+            f"pip install ({what})",
+        )
 
 
 def runner_for(version: str, report: Report = print_report) -> Runner:
@@ -479,9 +496,7 @@ class HAWebSocket:
             raise HACommandError(command_type, error.get("code", "?"), error.get("message", ""))
         return message.get("result")
 
-    async def subscribe(
-        self, command_type: str = "subscribe_events", **payload: Any
-    ) -> asyncio.Queue[dict[str, Any]]:
+    async def subscribe(self, command_type: str = "subscribe_events", **payload: Any) -> asyncio.Queue[dict[str, Any]]:
         """Send a subscribing command (`subscribe_events`, `subscribe_entities`, ...).
 
         The subscription's event messages (whole, with id and type) land in the returned queue.
@@ -678,9 +693,7 @@ class RealHomeAssistant:
             try:
                 proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
-                self._report(
-                    f"Home Assistant (pid {proc.pid}) ignored SIGTERM for {timeout} s; killing"
-                )
+                self._report(f"Home Assistant (pid {proc.pid}) ignored SIGTERM for {timeout} s; killing")
                 proc.kill()
                 proc.wait()
             self.last_stop_s = time.monotonic() - t0
@@ -724,23 +737,17 @@ class RealHomeAssistant:
         config_dir = self._config_dir
         storage = config_dir / ".storage"
         storage.mkdir(parents=True, exist_ok=True)
-        (config_dir / "configuration.yaml").write_text(
-            _configuration_text(self._port), encoding="utf-8"
-        )
+        (config_dir / "configuration.yaml").write_text(_configuration_text(self._port), encoding="utf-8")
         # Stay on loopback: no mDNS/SSDP/etc. on real interfaces.
         network = storage / "core.network"
         if not network.exists():
-            network.write_text(
-                json.dumps(_storage_file("core.network", 1, {"configured_adapters": ["lo"]}))
-            )
+            network.write_text(json.dumps(_storage_file("core.network", 1, {"configured_adapters": ["lo"]})))
         # The core_config onboarding step is marked done up front: its endpoint would start the
         # met, google_translate, radio_browser and shopping_list flows (network, extra entities).
         # The other steps go through HA's own API in _onboard().
         onboarding = storage / "onboarding"
         if not onboarding.exists():
-            onboarding.write_text(
-                json.dumps(_storage_file("onboarding", 4, {"done": ["core_config"]}))
-            )
+            onboarding.write_text(json.dumps(_storage_file("onboarding", 4, {"done": ["core_config"]})))
 
     def boot_once(self, *, install: bool, timeout: float = _FIRST_BOOT_TIMEOUT_S) -> list[str]:
         """Start HA until it is RUNNING (its integrations are set up by then), stop it, and return
@@ -759,8 +766,11 @@ class RealHomeAssistant:
         finally:
             self.stop()
         signs = ("Unable to install package",) if install else ("Unable to install package", "No module named")
-        failed = [line for line in self.log_path.read_text(errors="replace").splitlines()
-                  if any(sign in line for sign in signs)]  # fmt: skip
+        failed = [
+            line
+            for line in self.log_path.read_text(errors="replace").splitlines()
+            if any(sign in line for sign in signs)
+        ]
         if failed:
             raise HANotAvailable(f"Home Assistant lacks requirements; {self.log_path}:\n" + "\n".join(failed[-10:]))
         return loaded
@@ -782,9 +792,7 @@ class RealHomeAssistant:
                 start_new_session=True,  # a Ctrl-C in pytest goes to pytest, which stops HA itself
                 # The death signal follows the *thread* that forks; only the main thread lives as
                 # long as the test process (a worker thread's exit would kill HA).
-                preexec_fn=_die_with_parent
-                if threading.current_thread() is threading.main_thread()
-                else None,
+                preexec_fn=_die_with_parent if threading.current_thread() is threading.main_thread() else None,
             )
         except OSError as exc:
             raise HAStartError(f"cannot start {cmd[0]}: {exc}") from exc
@@ -802,10 +810,7 @@ class RealHomeAssistant:
         if self._log_handle is not None:
             with contextlib.suppress(OSError):
                 log = self.log_path.read_text(errors="replace")
-                if (
-                    f"Failed to create HTTP server at port {self._port}"
-                    in log.rsplit("=== starting", 1)[-1]
-                ):
+                if f"Failed to create HTTP server at port {self._port}" in log.rsplit("=== starting", 1)[-1]:
                     raise self._fail(f"port {self._port} is in use", HAPortInUse)
 
     def _wait_http(self, path: str, deadline: float, token: str | None) -> httpx.Response:
@@ -823,9 +828,7 @@ class RealHomeAssistant:
                 except httpx.TransportError as exc:
                     last = type(exc).__name__
                 time.sleep(0.1)
-        raise self._fail(
-            f"Home Assistant did not answer GET {path} with 200 in time (last: {last})"
-        )
+        raise self._fail(f"Home Assistant did not answer GET {path} with 200 in time (last: {last})")
 
     def _wait_running(self, deadline: float) -> None:
         while True:
@@ -853,10 +856,7 @@ class RealHomeAssistant:
                 },
             )
             if response.status_code != 200:
-                raise self._fail(
-                    f"onboarding user step failed: HTTP {response.status_code} "
-                    f"{response.text[:200]}"
-                )
+                raise self._fail(f"onboarding user step failed: HTTP {response.status_code} {response.text[:200]}")
             response = client.post(
                 "/auth/token",
                 data={
@@ -879,8 +879,7 @@ class RealHomeAssistant:
                 response = client.post(path, json=body, headers=auth)
                 if response.status_code != 200:
                     raise self._fail(
-                        f"onboarding step {path} failed: HTTP {response.status_code} "
-                        f"{response.text[:200]}"
+                        f"onboarding step {path} failed: HTTP {response.status_code} {response.text[:200]}"
                     )
 
         async def long_lived() -> str:
@@ -962,9 +961,7 @@ class RealHomeAssistant:
 async def _create_or_update(ws: HAWebSocket, kind: str, payload: dict[str, Any]) -> str:
     """Create a floor/label/area by name, or update the one with that name; return its id."""
     id_key = f"{kind}_id"
-    existing = {
-        item["name"]: item[id_key] for item in await ws.command(f"config/{kind}_registry/list")
-    }
+    existing = {item["name"]: item[id_key] for item in await ws.command(f"config/{kind}_registry/list")}
     if payload["name"] in existing:
         payload[id_key] = existing[payload["name"]]
         result = await ws.command(f"config/{kind}_registry/update", **payload)
@@ -1007,8 +1004,7 @@ async def collect_samples(ha: RealHomeAssistant) -> dict[str, Any]:
         "_about": {
             "ha_version": ha.version,
             "home": "demo + helpers/scenes/scripts + enrichment of tests/support/real_ha.py",
-            "recorded_with": "python -m tests.support.real_ha --samples "
-            "tests/support/real_ha_samples.json",
+            "recorded_with": "python -m tests.support.real_ha --samples tests/support/real_ha_samples.json",
             "note": "message ids are whatever the recorder used; tokens never appear",
         }
     }
@@ -1065,39 +1061,25 @@ async def collect_samples(ha: RealHomeAssistant) -> dict[str, Any]:
         samples["area_registry_list_entry"] = {
             a["area_id"]: a for a in areas if a["area_id"] in ("living_room", "garden")
         }
-        samples["floor_registry_list_entry"] = next(
-            f for f in floors if f["floor_id"] == "ground_floor"
-        )
-        samples["label_registry_list_entry"] = next(
-            label for label in labels if label["label_id"] == "outdoor"
-        )
+        samples["floor_registry_list_entry"] = next(f for f in floors if f["floor_id"] == "ground_floor")
+        samples["label_registry_list_entry"] = next(label for label in labels if label["label_id"] == "outdoor")
         samples["get_services_light_turn_on"] = services["light"]["turn_on"]
-        samples["get_services_script"] = {
-            k: services["script"][k] for k in ("announce", "greeting", "turn_on")
-        }
+        samples["get_services_script"] = {k: services["script"][k] for k in ("announce", "greeting", "turn_on")}
         samples["get_services_scene_turn_on"] = services["scene"]["turn_on"]
-        samples["get_services_input_select_select_option"] = services["input_select"][
-            "select_option"
-        ]
+        samples["get_services_input_select_select_option"] = services["input_select"]["select_option"]
         samples["expose_entity_list_result"] = {
             "exposed_entities (excerpt)": dict(list(exposed["exposed_entities"].items())[:6]),
             "keys": sorted(exposed),
             "count": len(exposed["exposed_entities"]),
-            "exposed_true": sorted(
-                k for k, v in exposed["exposed_entities"].items() if v.get("conversation")
-            ),
-            "exposed_false": sorted(
-                k for k, v in exposed["exposed_entities"].items() if not v.get("conversation")
-            ),
+            "exposed_true": sorted(k for k, v in exposed["exposed_entities"].items() if v.get("conversation")),
+            "exposed_false": sorted(k for k, v in exposed["exposed_entities"].items() if not v.get("conversation")),
         }
         samples["counts"] = {
             "states": len(states),
             "registry_entities": len(registry),
             "state_only_entities": len(set(state_by_id) - registered),
             "state_only_entity_ids": sorted(set(state_by_id) - registered),
-            "registry_only_entities (no state, e.g. disabled)": sorted(
-                registered - set(state_by_id)
-            ),
+            "registry_only_entities (no state, e.g. disabled)": sorted(registered - set(state_by_id)),
             "devices": len(devices),
             "areas": len(areas),
             "floors": len(floors),
@@ -1128,9 +1110,7 @@ async def collect_samples(ha: RealHomeAssistant) -> dict[str, Any]:
             }
         )
 
-        entities = await ws.subscribe(
-            "subscribe_entities", entity_ids=["input_boolean.vacation_mode"]
-        )
+        entities = await ws.subscribe("subscribe_entities", entity_ids=["input_boolean.vacation_mode"])
         samples["subscribe_entities_initial"] = await _next_event(entities)
         await ws.command(
             "call_service",
@@ -1156,44 +1136,30 @@ async def collect_samples(ha: RealHomeAssistant) -> dict[str, Any]:
             name="Desk lamp",
             aliases=["work light"],
         )
-        samples["entity_registry_updated_event"] = await _next_event(
-            registry_events["entity_registry_updated"]
-        )
+        samples["entity_registry_updated_event"] = await _next_event(registry_events["entity_registry_updated"])
         await ws.command(
             "config/entity_registry/update",
             entity_id="light.bed_light",
             new_entity_id="light.bedside_lamp",
         )
-        samples["entity_registry_updated_event_rename"] = await _next_event(
-            registry_events["entity_registry_updated"]
-        )
+        samples["entity_registry_updated_event_rename"] = await _next_event(registry_events["entity_registry_updated"])
         await ws.command(
             "config/device_registry/update",
             device_id=kitchen_device["id"],
             name_by_user="Kitchen spots",
         )
-        samples["device_registry_updated_event"] = await _next_event(
-            registry_events["device_registry_updated"]
-        )
+        samples["device_registry_updated_event"] = await _next_event(registry_events["device_registry_updated"])
         attic = await ws.command("config/floor_registry/create", name="Attic", level=2)
         samples["floor_registry_create_result"] = attic
-        samples["floor_registry_updated_event"] = await _next_event(
-            registry_events["floor_registry_updated"]
-        )
+        samples["floor_registry_updated_event"] = await _next_event(registry_events["floor_registry_updated"])
         samples["area_registry_create_result"] = await ws.command(
             "config/area_registry/create", name="Loft", floor_id=attic["floor_id"]
         )
-        samples["area_registry_updated_event"] = await _next_event(
-            registry_events["area_registry_updated"]
-        )
+        samples["area_registry_updated_event"] = await _next_event(registry_events["area_registry_updated"])
         await ws.command("config/area_registry/update", area_id="loft", aliases=["storage"])
-        samples["area_registry_updated_event_update"] = await _next_event(
-            registry_events["area_registry_updated"]
-        )
+        samples["area_registry_updated_event_update"] = await _next_event(registry_events["area_registry_updated"])
         await ws.command("config/label_registry/create", name="Holiday", color="red")
-        samples["label_registry_updated_event"] = await _next_event(
-            registry_events["label_registry_updated"]
-        )
+        samples["label_registry_updated_event"] = await _next_event(registry_events["label_registry_updated"])
 
         # -- errors ---------------------------------------------------------------------------
         samples["errors"] = {
@@ -1241,9 +1207,7 @@ async def collect_samples(ha: RealHomeAssistant) -> dict[str, Any]:
                     "target": {"entity_id": "light.does_not_exist"},
                 }
             ),
-            "invalid_format_missing_field": await _error_of(
-                ws, {"type": "config/area_registry/create"}
-            ),
+            "invalid_format_missing_field": await _error_of(ws, {"type": "config/area_registry/create"}),
             "entity_registry_get_unknown": await _error_of(
                 ws, {"type": "config/entity_registry/get", "entity_id": "light.does_not_exist"}
             ),
@@ -1284,9 +1248,7 @@ async def _coalesced_frames(url: str, token: str) -> dict[str, Any]:
         await ws.receive_json(timeout=10)
         await ws.send_json({"type": "auth", "access_token": token})
         await ws.receive_json(timeout=10)
-        await ws.send_json(
-            {"id": 1, "type": "supported_features", "features": {"coalesce_messages": 1}}
-        )
+        await ws.send_json({"id": 1, "type": "supported_features", "features": {"coalesce_messages": 1}})
         for msg_id in range(2, 12):
             await ws.send_json({"id": msg_id, "type": "ping"})
         answered = 0
@@ -1317,28 +1279,20 @@ def _rest_samples(ha: RealHomeAssistant) -> dict[str, Any]:
             "service_names": sorted(light["services"]),
         }
         out["GET /api/services type"] = type(services).__name__
-        out["GET /api/states/light.kitchen_lights"] = client.get(
-            "/api/states/light.kitchen_lights"
-        ).json()
+        out["GET /api/states/light.kitchen_lights"] = client.get("/api/states/light.kitchen_lights").json()
         response = client.get("/api/states/light.does_not_exist")
         out["GET /api/states/<unknown>"] = {"status": response.status_code, "body": body(response)}
-        response = client.post(
-            "/api/services/input_boolean/toggle", json={"entity_id": "input_boolean.guest_mode"}
-        )
+        response = client.post("/api/services/input_boolean/toggle", json={"entity_id": "input_boolean.guest_mode"})
         out["POST /api/services/input_boolean/toggle"] = {
             "status": response.status_code,
             "body": body(response),
         }
-        response = client.post(
-            "/api/services/script/greeting?return_response", json={"name": "Sam"}
-        )
+        response = client.post("/api/services/script/greeting?return_response", json={"name": "Sam"})
         out["POST /api/services/script/greeting?return_response"] = {
             "status": response.status_code,
             "body": body(response),
         }
-        response = client.post(
-            "/api/services/light/explode", json={"entity_id": "light.kitchen_lights"}
-        )
+        response = client.post("/api/services/light/explode", json={"entity_id": "light.kitchen_lights"})
         out["POST /api/services/light/explode (unknown service)"] = {
             "status": response.status_code,
             "body": body(response),
@@ -1379,13 +1333,9 @@ def main(argv: list[str] | None = None) -> int:
         description="Start a real, onboarded and enriched Home Assistant.",
     )
     parser.add_argument("--version", choices=HA_VERSIONS, default=VENV_HA_VERSION, help="which Home Assistant")
-    parser.add_argument(
-        "--samples", type=Path, help="record protocol samples to this JSON file, then stop"
-    )
+    parser.add_argument("--samples", type=Path, help="record protocol samples to this JSON file, then stop")
     parser.add_argument("--keep", action="store_true", help="keep the config dir afterwards")
-    parser.add_argument(
-        "--dir", type=Path, help="config dir to use (created, or reused when kept before); kept"
-    )
+    parser.add_argument("--dir", type=Path, help="config dir to use (created, or reused when kept before); kept")
     args = parser.parse_args(argv)
 
     try:

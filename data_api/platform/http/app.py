@@ -62,8 +62,12 @@ def service_app(
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_SIZE, compresslevel=GZIP_LEVEL)
     app.add_middleware(ApiKeyAuth, keys=settings.api_keys, open_paths=("/health", *open_paths))
     if settings.allowed_origins:  # pages of those origins may read the answers too
-        app.add_middleware(CORSMiddleware, allow_origins=list(settings.allowed_origins), allow_methods=["*"],
-                           allow_headers=["authorization", "x-api-key", "content-type"])  # fmt: skip
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.allowed_origins),
+            allow_methods=["*"],
+            allow_headers=["authorization", "x-api-key", "content-type"],
+        )
     app.add_middleware(BrowserGuard, allowed_hosts=settings.allowed_hosts, allowed_origins=settings.allowed_origins)
     app.add_middleware(RequestTimer, stats=stats)
     with_keys = bool(settings.api_keys)

@@ -58,7 +58,9 @@ class ApiKeyAuth:
         if key is None:
             await _unauthorized(send, f"an API key is required: {HOW_TO_SEND}", "")
         elif not self.accepts(key):
-            await _unauthorized(send, f"the API key was not accepted: {HOW_TO_SEND} with a key from API_KEYS", "invalid_token")
+            await _unauthorized(
+                send, f"the API key was not accepted: {HOW_TO_SEND} with a key from API_KEYS", "invalid_token"
+            )
         else:
             await self.app(scope, receive, send)
 
@@ -114,6 +116,5 @@ def require_keys_or_loopback(host: str, keys: Iterable[object]) -> None:
     """Without API keys a service may only listen on loopback: anyone reaching it could use it."""
     if not list(keys) and not is_loopback(host):
         raise SettingsError(
-            f"API_KEYS is not set: refusing to listen on {host} without API keys "
-            "(set API_KEYS, or listen on 127.0.0.1)"
+            f"API_KEYS is not set: refusing to listen on {host} without API keys (set API_KEYS, or listen on 127.0.0.1)"
         )

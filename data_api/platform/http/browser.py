@@ -74,13 +74,21 @@ class BrowserGuard:
         headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
         host = headers.get("host")
         if host is not None and scope["path"] not in self._open_paths and not self._host_allowed(host, scope):
-            await _refuse(send, 421, f"this server does not answer to the name {_host_name(host)!r} (Host header); "
-                          "if it is a name of yours, add it to ALLOWED_HOSTS")  # fmt: skip
+            await _refuse(
+                send,
+                421,
+                f"this server does not answer to the name {_host_name(host)!r} (Host header); "
+                "if it is a name of yours, add it to ALLOWED_HOSTS",
+            )
             return
         origin = headers.get("origin")
         if origin is not None and not self._origin_allowed(origin, host, scope):
-            await _refuse(send, 403, f"requests from the web page at {origin[:100]!r} are refused: only this "
-                          "server's own pages (and ALLOWED_ORIGINS) may call it from a browser")  # fmt: skip
+            await _refuse(
+                send,
+                403,
+                f"requests from the web page at {origin[:100]!r} are refused: only this "
+                "server's own pages (and ALLOWED_ORIGINS) may call it from a browser",
+            )
             return
         if _has_body(headers) and not _is_json(headers.get("content-type", "")):
             await _refuse(send, 415, "send the request body as JSON, with 'Content-Type: application/json'")
@@ -118,7 +126,9 @@ class BrowserGuard:
             asked_port = asked.port
         except ValueError:
             return False
-        return _authority(parts.scheme, parts.hostname, port) == _authority(own_scheme, asked.hostname or "", asked_port)
+        return _authority(parts.scheme, parts.hostname, port) == _authority(
+            own_scheme, asked.hostname or "", asked_port
+        )
 
 
 def _has_body(headers: dict[str, str]) -> bool:
@@ -133,6 +143,11 @@ def _is_json(content_type: str) -> bool:
 
 async def _refuse(send: Send, status: int, detail: str) -> None:
     body = json.dumps({"detail": detail}).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})  # fmt: skip
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

@@ -20,13 +20,17 @@ class ErrorBody(BaseModel):
     """Every error's body, on every service (for the OpenAPI documents)."""
 
     detail: str = Field(description="What went wrong and what to change")
+
+
 _MAX_SHOWN_INPUT = 60  # enough to recognise a value, not enough to mirror a payload back
 
 
 def _where(loc: tuple[Any, ...]) -> str:
     source, *rest = loc or ("request",)
     name = ".".join(str(part) for part in rest) or str(source)
-    return {"query": "query parameter", "path": "path parameter", "header": "header"}.get(str(source), str(source)) + f" {name!r}"
+    return {"query": "query parameter", "path": "path parameter", "header": "header"}.get(
+        str(source), str(source)
+    ) + f" {name!r}"
 
 
 def _expected(error: dict[str, Any]) -> str:

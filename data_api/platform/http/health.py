@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from data_api.platform.db.errors import StoreError
@@ -19,13 +19,13 @@ async def database_state(store: Any) -> dict[str, Any]:
         seconds = await asyncio.wait_for(store.ping(), _DB_PING_TIMEOUT)
     except StoreError as exc:
         return {"ok": False, "latency_ms": None, "error": str(exc)}
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return {"ok": False, "latency_ms": None, "error": f"no answer within {_DB_PING_TIMEOUT:g} s"}
     return {"ok": True, "latency_ms": round(seconds * 1000, 3), "error": None}
 
 
 def uptime_seconds(stats: RequestStats) -> float:
-    return round(datetime.now(timezone.utc).timestamp() - stats.started, 3)
+    return round(datetime.now(UTC).timestamp() - stats.started, 3)
 
 
 def request_metrics(out: prometheus.Exposition, stats: RequestStats) -> None:

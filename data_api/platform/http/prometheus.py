@@ -40,7 +40,9 @@ class Exposition:
         pairs = ",".join(f'{key}="{_escape(str(v))}"' for key, v in labels.items())
         self._lines.append(f"{name}{{{pairs}}} {_number(value)}" if pairs else f"{name} {_number(value)}")
 
-    def metric(self, name: str, kind: str, help_text: str, samples: Iterable[tuple[Labels, float | int | bool | None]]) -> None:
+    def metric(
+        self, name: str, kind: str, help_text: str, samples: Iterable[tuple[Labels, float | int | bool | None]]
+    ) -> None:
         """A counter or gauge family: `samples` are (labels, value)."""
         full = self._family(name, kind, help_text)
         for labels, value in samples:

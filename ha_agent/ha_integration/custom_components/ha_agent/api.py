@@ -128,7 +128,7 @@ class ChatStream:
                         self.answer = ChatAnswer.from_payload(data)
                         # Answers without a model (the local engine, a confirmation) come whole.
                         if self.answer.reply.startswith(streamed) and len(self.answer.reply) > len(streamed):
-                            yield self.answer.reply[len(streamed):]
+                            yield self.answer.reply[len(streamed) :]
                         return
                     elif name == "error":
                         detail = data.get("detail") if isinstance(data, dict) else None

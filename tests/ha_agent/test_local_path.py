@@ -14,15 +14,10 @@ from tests.support.mirroring import wait_for
 
 
 @pytest.fixture
-async def llm() -> AsyncIterator[ScriptedLLMServer]:
-    async with ScriptedLLMServer() as server:
-        yield server
-
-
-@pytest.fixture
 async def local_only(sim: SimulatedHA, tmp_path) -> AsyncIterator[ServedAgent]:
-    settings = agent_settings(sim, "http://127.0.0.1:9/v1", tmp_path / "agent.db",
-                              llm_base_url=None, llm_provider="local")  # fmt: skip
+    settings = agent_settings(
+        sim, "http://127.0.0.1:9/v1", tmp_path / "agent.db", llm_base_url=None, llm_provider="local"
+    )
     async with serve_agent(settings) as served:
         yield served
 

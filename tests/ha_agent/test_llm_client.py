@@ -42,7 +42,11 @@ TOOLS = [
         "function": {
             "name": name,
             "description": f"{name} a light",
-            "parameters": {"type": "object", "properties": {"entity_id": {"type": "string"}}, "required": ["entity_id"]},
+            "parameters": {
+                "type": "object",
+                "properties": {"entity_id": {"type": "string"}},
+                "required": ["entity_id"],
+            },
         },
     }
     for name in ("turn_on", "turn_off", "toggle")
@@ -124,10 +128,14 @@ async def test_three_parallel_tool_calls_parsed_and_answered(server, make_client
     assert first["tools"] == TOOLS and first["parallel_tool_calls"] is True and first["tool_choice"] == "auto"
 
     # The history the agent sends next: the assistant message, then one answer per id.
-    history = USER + [completion.as_message()] + [
-        {"role": "tool", "tool_call_id": call.id, "content": json.dumps({"ok": True})}
-        for call in completion.tool_calls
-    ]
+    history = (
+        USER
+        + [completion.as_message()]
+        + [
+            {"role": "tool", "tool_call_id": call.id, "content": json.dumps({"ok": True})}
+            for call in completion.tool_calls
+        ]
+    )
     final = await client.complete(history, TOOLS)
     assert final.content == "Done: three things."
     assert server.requests[1]["messages"][2]["tool_calls"][1]["function"]["name"] == "turn_off"
@@ -328,8 +336,10 @@ async def test_a_key_echoed_near_the_quoting_limit_is_masked_before_it_is_cut(se
     """The server's reason is quoted up to 300 characters: a key straddling that limit, cut in
     two, would not be found to mask any more; masking comes first."""
     key = "sk-test-0123456789abcdefSECRETSECRET"
-    server.script(Reply.error(400, "x" * where + key + " was not accepted for this model"),
-                  Reply.raw(("y" * where + key).encode(), status=500))  # fmt: skip
+    server.script(
+        Reply.error(400, "x" * where + key + " was not accepted for this model"),
+        Reply.raw(("y" * where + key).encode(), status=500),
+    )
     client = make_client(api_key=key, max_retries=0)
     for _ in range(2):
         with pytest.raises(LLMError) as info:
@@ -414,9 +424,7 @@ def _assistant_calls(*ids: str) -> dict[str, Any]:
     return {
         "role": "assistant",
         "content": None,
-        "tool_calls": [
-            {"id": i, "type": "function", "function": {"name": "turn_on", "arguments": "{}"}} for i in ids
-        ],
+        "tool_calls": [{"id": i, "type": "function", "function": {"name": "turn_on", "arguments": "{}"}} for i in ids],
     }
 
 
@@ -444,8 +452,10 @@ def _tool(call_id: str) -> dict[str, Any]:
         ({"model": MODEL}, "Missing required parameter: 'messages'"),
         ({"model": MODEL, "messages": []}, "non-empty array"),
         ({"model": MODEL, "messages": USER, "parallel_tool_calls": True}, "only allowed when 'tools'"),
-        ({"model": MODEL, "messages": USER, "tools": [{"type": "function", "function": {"name": "bad name"}}]},
-         "does not match pattern"),
+        (
+            {"model": MODEL, "messages": USER, "tools": [{"type": "function", "function": {"name": "bad name"}}]},
+            "does not match pattern",
+        ),
         ({"model": MODEL, "messages": USER, "stream_options": {"include_usage": True}}, "only allowed when 'stream'"),
     ],
 )
@@ -495,7 +505,9 @@ def test_chat_completions_url(base_url, endpoint):
 
 
 async def test_from_settings():
-    settings = Settings(llm_base_url="http://localhost:11434", llm_model="qwen2.5:7b", llm_timeout=12, llm_max_retries=1)
+    settings = Settings(
+        llm_base_url="http://localhost:11434", llm_model="qwen2.5:7b", llm_timeout=12, llm_max_retries=1
+    )
     async with LLMClient.from_settings(settings.llm) as client:
         assert client.url == "http://localhost:11434/v1/chat/completions" and client.model == "qwen2.5:7b"
     assert settings.llm_max_rounds == 10 and settings.llm_context_window == 128000
@@ -514,7 +526,9 @@ def test_as_message_shapes():
     assert Completion(None, [call]).as_message() == {
         "role": "assistant",
         "content": None,
-        "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "turn_on", "arguments": call.arguments}}],
+        "tool_calls": [
+            {"id": "call_1", "type": "function", "function": {"name": "turn_on", "arguments": call.arguments}}
+        ],
     }
     assert Completion(None).as_message() == {"role": "assistant", "content": ""}
 

@@ -20,7 +20,7 @@ from ha_agent.bench.assist_format import AssistContext, assist_context, render, 
 from ha_agent.home import LocalHome, Policy
 from tests.support.mirroring import simulated_env
 
-GOLDEN = Path(__file__).parent / "support" / "assist_format_golden.json"
+GOLDEN = Path(__file__).parents[1] / "support" / "assist_format_golden.json"
 _LISTED_NAMES = re.compile(r"^(\s*(?:- )?(?:names|areas): )(.*)$", re.M)
 
 
@@ -119,16 +119,19 @@ async def test_a_simulated_home_lists_exactly_its_exposed_entities(tmp_path):
     entities = entities_by_id.values()
     assert isinstance(ours, AssistContext)
     expected = {
-        e.entity_id for e in entities
+        e.entity_id
+        for e in entities
         if e.exposed and e.domain not in {"script", "calendar"} and e.entity_id != "group.all_locks"
-    }  # fmt: skip
+    }
     assert ours.entities == len(expected) > 20
     static = yaml.safe_load(ours.prompt.split(assist_format.STATIC_HEADING + "\n", 1)[1])
     live = yaml.safe_load(ours.live_context.split(assist_format.LIVE_HEADING + "\n", 1)[1])
     by_id = sorted(expected)
-    assert [item["names"] for item in static] == [item["names"] for item in live] == [
-        ", ".join([assist_format.state_name(entities_by_id[i]), *entities_by_id[i].aliases]) for i in by_id
-    ]
+    assert (
+        [item["names"] for item in static]
+        == [item["names"] for item in live]
+        == [", ".join([assist_format.state_name(entities_by_id[i]), *entities_by_id[i].aliases]) for i in by_id]
+    )
     assert [item["state"] for item in live] == [entities_by_id[i].state for i in by_id]
     assert any(not e.exposed for e in entities_by_id.values()), "the small home has unexposed entities"
     tokens = ours.tokens("gpt-4o")

@@ -27,21 +27,20 @@ import httpx
 import pytest
 
 from data_api.api.app import create_app
+from data_api.mirror import LIST_KINDS, Mirror, MirrorReader
 from data_api.platform.http.auth import is_loopback, require_keys_or_loopback
 from data_api.platform.http.bodies import BodyCache, accepts_gzip, etag_matches
 from data_api.platform.http.server import HttpServer
-from data_api.mirror import LIST_KINDS, MirrorReader
-from data_api.service import run_data_api
 from data_api.platform.settings import Settings, SettingsError
+from data_api.service import run_data_api
 from data_api.simulator import SimulatedHA, generate_home
 from data_api.store import Store
-from data_api.mirror import Mirror
 
 KEY = "test-key-0123456789abcdef"
 OTHER_KEY = "other-key-0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 CLI = [sys.executable, "-m", "ha_agent.cli"]
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
 
 
@@ -615,8 +614,12 @@ def test_serve_runs_the_service_and_stops_cleanly_on_sigterm(served: ServedMirro
     )
     process = subprocess.Popen(
         [*CLI, "serve", "--role", "data-api", "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO, env=env,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        env=env,
+    )
     try:
         assert process.stdout is not None
         url = None

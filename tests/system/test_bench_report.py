@@ -37,8 +37,12 @@ def test_quick_report_covers_every_benchmark_with_baselines(tmp_path: Path) -> N
     out_json, out_md = tmp_path / "report.json", tmp_path / "report.md"
     done = subprocess.run(
         [sys.executable, "-m", "ha_agent.cli", "bench", "--quick", "--json", str(out_json), "--markdown", str(out_md)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(out_json.read_text())
     assert result["profile"] == "quick" and result["ha_latencies_ms"] == [0, 5, 50]
@@ -53,8 +57,12 @@ def test_quick_report_covers_every_benchmark_with_baselines(tmp_path: Path) -> N
     assert tokens["per exposed entity"]["baseline_is"] == "HA's Assist prompt + live context"
     assert {r["context_mode"] for r in tokens.values()} == {"full"}  # like for like: every entity listed
     figures = {(f["group"], f["metric"]) for f in result["figures"]}
-    assert {("mirror", "initial sync"), ("agent", "overhead per turn without the model, p50"),
-            ("intents", "answered locally"), ("tools", "tool schemas")} <= figures  # fmt: skip
+    assert {
+        ("mirror", "initial sync"),
+        ("agent", "overhead per turn without the model, p50"),
+        ("intents", "answered locally"),
+        ("tools", "tool schemas"),
+    } <= figures
     markdown = out_md.read_text()
     assert markdown == done.stdout.rstrip("\n") + "\n"  # the same report on stdout and in the file
     table = [line for line in markdown.splitlines() if line.startswith("| ") and "×" in line]
@@ -63,8 +71,14 @@ def test_quick_report_covers_every_benchmark_with_baselines(tmp_path: Path) -> N
 
 @pytest.mark.real_ha
 async def test_context_benchmark_against_the_real_home_assistant(real_ha) -> None:
-    profile = replace(report.QUICK, homes=(), latencies_ms=(), real_ha=(real_ha.url, real_ha.token),
-                      overhead_turns=3, intents_rounds=1)  # fmt: skip
+    profile = replace(
+        report.QUICK,
+        homes=(),
+        latencies_ms=(),
+        real_ha=(real_ha.url, real_ha.token),
+        overhead_turns=3,
+        intents_rounds=1,
+    )
     result = await report.run(profile)
     assert result["real_ha"] == "measured", result["real_ha"]
     real = result["details"]["real_ha"]

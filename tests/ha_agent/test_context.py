@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from data_api.mirror import MirrorReader
 from data_api.ha import HAClient
+from data_api.mirror import Mirror, MirrorReader
 from data_api.platform.settings import load_settings
 from data_api.simulator import SimulatedHA, generate_home
 from data_api.store import Store
-from data_api.mirror import Mirror
 from ha_agent.context import ContextBuilder
 from ha_agent.context.render import names
 from ha_agent.home import LocalHome, Policy
@@ -70,7 +69,7 @@ async def large(tmp_path) -> AsyncIterator[Home]:
 
 
 def _clock(minutes: int):
-    return lambda: datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc) + timedelta(minutes=minutes)
+    return lambda: datetime(2026, 1, 5, 8, 0, tzinfo=UTC) + timedelta(minutes=minutes)
 
 
 async def test_prefix_is_byte_identical_across_turns_and_holds_no_clock(small):
@@ -161,7 +160,8 @@ async def test_tokens_per_entity_with_state_stay_small(small):
     context = await small.builder().build("x")
     sections = context.section_tokens()
     listed = [
-        e for e in small.mirror.tiers["entities"].last.items.values()
+        e
+        for e in small.mirror.tiers["entities"].last.items.values()
         if e.exposed and e.domain not in ("scene", "script")
     ]
     per_entity = sections["entities"] / len(listed)
@@ -171,7 +171,8 @@ async def test_tokens_per_entity_with_state_stay_small(small):
 async def test_large_home_stays_within_budget_and_lists_what_the_message_names(large):
     entities = large.mirror.tiers["entities"].last.items
     target = next(
-        e for e in sorted(entities.values(), key=lambda e: e.entity_id)
+        e
+        for e in sorted(entities.values(), key=lambda e: e.entity_id)
         if e.exposed and e.domain == "light" and e.area_id and "office" not in e.entity_id
     )
     area = large.mirror.tiers["areas"].last.items[target.area_id]
@@ -192,8 +193,11 @@ async def test_the_speakers_area_ranks_its_entities_first(large):
     from ha_agent.context import Hints
 
     entities = large.mirror.tiers["entities"].last.items
-    light = next(e for e in sorted(entities.values(), key=lambda e: e.entity_id)
-                 if e.exposed and e.domain == "light" and e.area_id)  # fmt: skip
+    light = next(
+        e
+        for e in sorted(entities.values(), key=lambda e: e.entity_id)
+        if e.exposed and e.domain == "light" and e.area_id
+    )
     context = await large.builder().build("turn on the lights", hints=Hints(area=light.area_id))
     relevant = next(s for s in context.sections if s.name == "relevant").text.splitlines()[1:]
     in_area = {e.entity_id for e in entities.values() if e.area_id == light.area_id and e.exposed}

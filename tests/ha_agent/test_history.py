@@ -12,7 +12,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -24,9 +24,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, event, inspect, text, update
 
+from data_api.platform.db import migrate as store_migrate
 from data_api.platform.settings import Settings
 from data_api.store import Store
-from data_api.platform.db import migrate as store_migrate
 from data_api.store import chain as mirror_chain
 from data_api.store.schema import Base as MirrorBase
 from ha_agent.history import (
@@ -368,8 +368,11 @@ async def test_a_conversation_is_reachable_only_from_its_own_home(
     with pytest.raises(ConversationNotFound):
         await history.append(mine, TURN[1:2], MODEL, home_id=stranger)
     async with history.engine.begin() as conn:  # long idle: a purge of the other home keeps it
-        await conn.execute(update(conversations).where(conversations.c.id == mine)
-                           .values(updated_at=datetime.now(timezone.utc) - timedelta(days=400)))  # fmt: skip
+        await conn.execute(
+            update(conversations)
+            .where(conversations.c.id == mine)
+            .values(updated_at=datetime.now(UTC) - timedelta(days=400))
+        )
     assert await history.purge_older_than(30, home_id=stranger) == 0
     conversation = await history.get(mine, home_id=home)
     assert conversation is not None and conversation.message_count == 1
@@ -380,7 +383,7 @@ async def test_retention_purges_only_idle_conversations(history: ConversationSto
     old, stale, fresh = [await history.create(home) for _ in range(3)]
     for conversation_id in (old, stale, fresh):
         await history.append(conversation_id, TURN[:1], MODEL)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     async with history.engine.begin() as conn:
         for conversation_id, age in ((old, timedelta(days=400)), (stale, timedelta(days=30, hours=1))):
             await conn.execute(
@@ -512,7 +515,7 @@ def test_migrations_ship_with_the_package() -> None:
 # The window: property tests over generated conversations
 # ---------------------------------------------------------------------------------------------
 
-_NOW = datetime(2025, 5, 1, tzinfo=timezone.utc)
+_NOW = datetime(2025, 5, 1, tzinfo=UTC)
 
 
 def _message(seq: int, role: str, tokens: int, **fields: Any) -> StoredMessage:
@@ -743,7 +746,11 @@ def _recent(messages: Sequence[StoredMessage], max_tokens: int, at_least: int) -
 
 
 def _same_window(a: Window, b: Window) -> bool:
-    return list(a) == list(b) and (a.tokens, a.first_dropped, a.over_budget) == (b.tokens, b.first_dropped, b.over_budget)
+    return list(a) == list(b) and (a.tokens, a.first_dropped, a.over_budget) == (
+        b.tokens,
+        b.first_dropped,
+        b.over_budget,
+    )
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -766,9 +773,15 @@ async def test_load_recent_reads_what_the_window_takes_in_one_query(history: Con
         batch: list[dict[str, Any]] = [{"role": "user", "content": "question " + "word " * rnd.randint(1, 60)}]
         if turn % 3:
             ids = [f"c{turn}_{i}" for i in range(rnd.randint(1, 3))]
-            batch.append({"role": "assistant", "content": None,
-                          "tool_calls": [{"id": i, "type": "function", "function": {"name": "get_state", "arguments": "{}"}}
-                                         for i in ids]})  # fmt: skip
+            batch.append(
+                {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [
+                        {"id": i, "type": "function", "function": {"name": "get_state", "arguments": "{}"}} for i in ids
+                    ],
+                }
+            )
             batch += [{"role": "tool", "tool_call_id": i, "content": "state " * rnd.randint(1, 80)} for i in ids]
         batch.append({"role": "assistant", "content": "answer " * rnd.randint(1, 40)})
         await history.append(conversation_id, batch, MODEL)

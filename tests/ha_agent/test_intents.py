@@ -25,8 +25,8 @@ from ha_agent.home import LocalHome, Policy
 from ha_agent.intents import IntentMatch, LocalAnswer, LocalEngine
 from ha_agent.llm import ToolCall
 from ha_agent.tools import HAActions, Toolbox, ToolEnv, ToolStore
+from tests.ha_agent.test_tools import INJECTION
 from tests.support.mirroring import Env, mirror_env, wait_for
-from tests.test_tools import INJECTION
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -52,8 +52,11 @@ def prepare(home: SimHome) -> Prepared:
         return sorted(e for e in home.entities if e.startswith(f"{domain}.") and e in home.states)
 
     lock = next(e for e in registered("lock") if home.effective_area(e))
-    script = next(s for s, spec in sorted(home.scripts.items())
-                  if not any(f.get("required") for f in (spec.get("fields") or {}).values()))  # fmt: skip
+    script = next(
+        s
+        for s, spec in sorted(home.scripts.items())
+        if not any(f.get("required") for f in (spec.get("fields") or {}).values())
+    )
     helpers = {d: registered(d)[-1] for d in ("input_boolean", "input_number", "input_select", "input_text")}
     lights = [e for e in registered("light") if home.is_exposed(e)]
     injected, *twins = lights[-3:]
@@ -68,20 +71,30 @@ def prepare(home: SimHome) -> Prepared:
 class Picks:
     """What the sentences name, chosen from the mirror by what it is."""
 
-    def __init__(self, entities: dict[str, Entity], areas: dict[str, Any], floors: dict[str, Any],
-                 prepared: Prepared) -> None:  # fmt: skip
-        self.entities = {e.entity_id: e for e in entities.values()
-                         if e.exposed and not e.hidden and e.entity_category is None}  # fmt: skip
+    def __init__(
+        self, entities: dict[str, Entity], areas: dict[str, Any], floors: dict[str, Any], prepared: Prepared
+    ) -> None:
+        self.entities = {
+            e.entity_id: e for e in entities.values() if e.exposed and not e.hidden and e.entity_category is None
+        }
         self.prepared = prepared
         special = {prepared.injected, *prepared.twins}
         lights = [e for e in self.of("light") if e.area_id and e.entity_id not in special]
         color = next(e for e in lights if "hs" in (e.attributes.get("supported_color_modes") or ()))
-        cover = next(e for e in self.of("cover") if (e.attributes.get("supported_features") or 0) & 4
-                     and e.device_class not in ("garage", "gate", "door") and e.area_id)  # fmt: skip
+        cover = next(
+            e
+            for e in self.of("cover")
+            if (e.attributes.get("supported_features") or 0) & 4
+            and e.device_class not in ("garage", "gate", "door")
+            and e.area_id
+        )
         climate = next(e for e in self.of("climate") if e.area_id)
         climate_areas = {e.area_id for e in self.of("climate")}
-        sensor = next(e for e in self.of("sensor") if e.device_class == "temperature" and e.area_id
-                      and e.area_id not in climate_areas)  # fmt: skip
+        sensor = next(
+            e
+            for e in self.of("sensor")
+            if e.device_class == "temperature" and e.area_id and e.area_id not in climate_areas
+        )
         player = next(e for e in self.of("media_player") if e.area_id)
         playing = next(e for e in self.of("media_player") if e.area_id and e.state == "playing")
         self.ids: dict[str, str] = {
@@ -117,14 +130,24 @@ class Picks:
     def of(self, domain: str) -> list[Entity]:
         return [e for _, e in sorted(self.entities.items()) if e.domain == domain]
 
-    def group(self, domain: str, *, area: str | None = None, floor: bool = False,
-              device_class: str | None = None, state: str | None = None) -> list[str]:  # fmt: skip
+    def group(
+        self,
+        domain: str,
+        *,
+        area: str | None = None,
+        floor: bool = False,
+        device_class: str | None = None,
+        state: str | None = None,
+    ) -> list[str]:
         """Usable entities of a kind in an area/floor, as HA would target them."""
-        return [e.entity_id for e in self.of(domain)
-                if (area is None or e.area_id == self.areas[area])
-                and (not floor or e.floor_id == self.floor)
-                and (device_class is None or e.device_class == device_class)
-                and (state is None or e.state == state)]  # fmt: skip
+        return [
+            e.entity_id
+            for e in self.of(domain)
+            if (area is None or e.area_id == self.areas[area])
+            and (not floor or e.floor_id == self.floor)
+            and (device_class is None or e.device_class == device_class)
+            and (state is None or e.state == state)
+        ]
 
     def sentence(self, template: str) -> str:
         return template.format(**self.words)
@@ -159,7 +182,12 @@ async def local_home(tmp_path: Path) -> AsyncIterator[Local]:
     async with SimulatedHA(home) as sim, mirror_env(sim, tmp_path) as env:
         store = ToolStore(env.store.engine, home_id=env.settings.home_id)
         await store.migrate()
-        tool_env = ToolEnv("conversation-1", LocalHome(env.reader, Policy.from_settings(env.settings.tools)), HAActions(env.mirror.client), store)
+        tool_env = ToolEnv(
+            "conversation-1",
+            LocalHome(env.reader, Policy.from_settings(env.settings.tools)),
+            HAActions(env.mirror.client),
+            store,
+        )
         entities = (await env.reader.kind_data("entities")).items
         areas = (await env.reader.kind_data("areas")).items
         floors = (await env.reader.kind_data("floors")).items
@@ -217,19 +245,31 @@ TABLE: list[tuple[str, Callable[[Picks], Expected]]] = [
     ("turn on the lights in the {light_area}", lambda p: [svc("light.turn_on", p.group("light", area="light_area"))]),
     ("turn off the {light_area} lights", lambda p: [svc("light.turn_off", p.group("light", area="light_area"))]),
     ("turn off the lights on the {floor}", lambda p: [svc("light.turn_off", p.group("light", floor=True))]),
-    ("close the {cover_class} in the {cover_area}",
-     lambda p: [svc("cover.close_cover", p.group("cover", area="cover_area",
-                                                 device_class=p.entities[p.ids["cover"]].device_class))]),
+    (
+        "close the {cover_class} in the {cover_area}",
+        lambda p: [
+            svc(
+                "cover.close_cover",
+                p.group("cover", area="cover_area", device_class=p.entities[p.ids["cover"]].device_class),
+            )
+        ],
+    ),
     # brightness and colour
     ("set {light} to 40%", lambda p: [svc("light.turn_on", p.ids["light"], brightness_pct=40)]),
-    ("set the brightness of the {light} to 75 percent",
-     lambda p: [svc("light.turn_on", p.ids["light"], brightness_pct=75)]),
+    (
+        "set the brightness of the {light} to 75 percent",
+        lambda p: [svc("light.turn_on", p.ids["light"], brightness_pct=75)],
+    ),
     ("set the {light} to red", lambda p: [svc("light.turn_on", p.ids["light"], color_name="red")]),
     ("make the {light} blue", lambda p: [svc("light.turn_on", p.ids["light"], color_name="blue")]),
-    ("set the {light} color temperature to 3000 kelvin",
-     lambda p: [svc("light.turn_on", p.ids["light"], color_temp_kelvin=3000)]),
-    ("set the {light_area} brightness to 30%",
-     lambda p: [svc("light.turn_on", p.group("light", area="light_area"), brightness_pct=30)]),
+    (
+        "set the {light} color temperature to 3000 kelvin",
+        lambda p: [svc("light.turn_on", p.ids["light"], color_temp_kelvin=3000)],
+    ),
+    (
+        "set the {light_area} brightness to 30%",
+        lambda p: [svc("light.turn_on", p.group("light", area="light_area"), brightness_pct=30)],
+    ),
     # covers
     ("open the {cover}", lambda p: [svc("cover.open_cover", p.ids["cover"])]),
     ("close the {cover}", lambda p: [svc("cover.close_cover", p.ids["cover"])]),
@@ -238,11 +278,15 @@ TABLE: list[tuple[str, Callable[[Picks], Expected]]] = [
     ("open the {garage}", lambda p: [svc("cover.open_cover", p.ids["garage"])]),
     # climate
     ("set the {climate} to 21 degrees", lambda p: [svc("climate.set_temperature", p.ids["climate"], temperature=21)]),
-    ("set the temperature in the {climate_area} to 19.5",
-     lambda p: [svc("climate.set_temperature", p.group("climate", area="climate_area"), temperature=19.5)]),
+    (
+        "set the temperature in the {climate_area} to 19.5",
+        lambda p: [svc("climate.set_temperature", p.group("climate", area="climate_area"), temperature=19.5)],
+    ),
     ("what is the temperature in the {climate_area}", lambda p: [read(p.group("climate", area="climate_area"))]),
-    ("what is the temperature in the {sensor_area}",
-     lambda p: [read(p.group("sensor", area="sensor_area", device_class="temperature"))]),
+    (
+        "what is the temperature in the {sensor_area}",
+        lambda p: [read(p.group("sensor", area="sensor_area", device_class="temperature"))],
+    ),
     # media
     ("pause the {player}", lambda p: [svc("media_player.media_pause", p.ids["player"])]),
     ("resume the {player}", lambda p: [svc("media_player.media_play", p.ids["player"])]),
@@ -250,8 +294,10 @@ TABLE: list[tuple[str, Callable[[Picks], Expected]]] = [
     ("set the {player} volume to 30%", lambda p: [svc("media_player.volume_set", p.ids["player"], volume_level=0.3)]),
     ("increase the volume on the {player}", lambda p: [svc("media_player.volume_up", p.ids["player"])]),
     ("mute the {player}", lambda p: [svc("media_player.volume_mute", p.ids["player"], is_volume_muted=True)]),
-    ("pause the music in the {playing_area}",
-     lambda p: [svc("media_player.media_pause", p.group("media_player", area="playing_area", state="playing"))]),
+    (
+        "pause the music in the {playing_area}",
+        lambda p: [svc("media_player.media_pause", p.group("media_player", area="playing_area", state="playing"))],
+    ),
     # fans
     ("set the {fan} speed to 50%", lambda p: [svc("fan.set_percentage", p.ids["fan"], percentage=50)]),
     # scenes, scripts, helpers
@@ -260,10 +306,14 @@ TABLE: list[tuple[str, Callable[[Picks], Expected]]] = [
     ("turn on {input_boolean}", lambda p: [("set_helper", {"helper": p.ids["input_boolean"], "value": True})]),
     ("turn off {input_boolean}", lambda p: [("set_helper", {"helper": p.ids["input_boolean"], "value": False})]),
     ("set {input_number} to 25", lambda p: [("set_helper", {"helper": p.ids["input_number"], "value": "25"})]),
-    ("set the {input_select} to {option}",
-     lambda p: [("set_helper", {"helper": p.ids["input_select"], "value": p.words["option"]})]),
-    ("set {input_text} to hello there",
-     lambda p: [("set_helper", {"helper": p.ids["input_text"], "value": "hello there"})]),
+    (
+        "set the {input_select} to {option}",
+        lambda p: [("set_helper", {"helper": p.ids["input_select"], "value": p.words["option"]})],
+    ),
+    (
+        "set {input_text} to hello there",
+        lambda p: [("set_helper", {"helper": p.ids["input_text"], "value": "hello there"})],
+    ),
     # locks
     (f"unlock the {FRONT_DOOR}", lambda p: [svc("lock.unlock", p.ids["lock"])]),
     (f"lock the {FRONT_DOOR}", lambda p: [svc("lock.lock", p.ids["lock"])]),
@@ -426,7 +476,9 @@ async def test_unlocking_asks_for_confirmation_and_unlocks_nothing(fresh: Local)
     # The engine says nothing of it: the question is the toolbox's, from the recorded call.
     assert answer.reply == ""
     question = await fresh.toolbox.open_question(fresh.tool_env)
-    assert question is not None and question.question == f"Unlock the {name}? Say yes to go ahead; anything else cancels."
+    assert (
+        question is not None and question.question == f"Unlock the {name}? Say yes to go ahead; anything else cancels."
+    )
     assert fresh.state(lock) == "locked"
     # The yes is the toolbox's to hear (before any engine); "no" cancels.
     resolution = await fresh.toolbox.resolve_pending("no", fresh.tool_env)

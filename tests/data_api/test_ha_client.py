@@ -112,8 +112,7 @@ async def test_state_changes_arrive_as_events(ha_target):
         await client.call_service("light", "turn_on", {"brightness_pct": 40}, target={"entity_id": light})
         await wait_for(
             lambda: any(
-                e["data"]["entity_id"] == light and (e["data"]["new_state"] or {}).get("state") == "on"
-                for e in events
+                e["data"]["entity_id"] == light and (e["data"]["new_state"] or {}).get("state") == "on" for e in events
             )
         )
         change = next(e for e in events if e["data"]["entity_id"] == light)
@@ -127,9 +126,7 @@ async def test_many_events_in_a_burst_all_arrive(ha_target):
         light = await _first("light", client)
         events: list[dict] = []
         await client.subscribe_events(events.append, "state_changed")
-        await asyncio.gather(
-            *(client.call_service("light", "toggle", target={"entity_id": light}) for _ in range(20))
-        )
+        await asyncio.gather(*(client.call_service("light", "toggle", target={"entity_id": light}) for _ in range(20)))
         await wait_for(lambda: sum(e["data"]["entity_id"] == light for e in events) >= 20)
 
 
@@ -188,9 +185,9 @@ async def test_full_read_merges_states_with_the_registry(ha_target):
         devices = {d.id: d for d in home.devices}
         by_entity = {r.entity_id: r for r in home.registry}
         with_device_area = [
-            e for e in home.entities
-            if e.in_registry and not by_entity[e.entity_id].area_id and e.device_id
-            and devices[e.device_id].area_id
+            e
+            for e in home.entities
+            if e.in_registry and not by_entity[e.entity_id].area_id and e.device_id and devices[e.device_id].area_id
         ]
         assert with_device_area, "some entity should inherit its device's area"
         for entity in with_device_area:

@@ -77,11 +77,21 @@ class ThreadServedAgent:
             "POST /api/v1/chat": [
                 {"body": {"message": "Is the kitchen light on?", "stream": True}, "media_type": "application/json"},
                 {"body": {"message": "And now?", "conversation_id": ongoing}, "media_type": "application/json"},
-                {"body": {"message": "Thanks", "conversation_id": ongoing, "stream": True, "area": "kitchen",
-                          "language": "en-GB"}, "media_type": "application/json"},  # fmt: skip
+                {
+                    "body": {
+                        "message": "Thanks",
+                        "conversation_id": ongoing,
+                        "stream": True,
+                        "area": "kitchen",
+                        "language": "en-GB",
+                    },
+                    "media_type": "application/json",
+                },
             ],
             "GET /api/v1/conversations/{conversation_id}": [{"path_parameters": {"conversation_id": ongoing}}],
-            "DELETE /api/v1/conversations/{conversation_id}": [{"path_parameters": {"conversation_id": self.deleted_id}}],
+            "DELETE /api/v1/conversations/{conversation_id}": [
+                {"path_parameters": {"conversation_id": self.deleted_id}}
+            ],
             "GET /api/v1/audit": [{"query": {"conversation_id": ongoing}}, {"query": {"limit": 1}}],
             "GET /api/v1/context": [{"query": {"q": "Is the kitchen light on?"}}],
         }
@@ -134,7 +144,9 @@ def test_the_document_describes_every_endpoint(api_schema: schemathesis.BaseSche
     chat = paths["/api/v1/chat"]["post"]
     assert chat["requestBody"]["required"]
     assert set(chat["responses"]["200"]["content"]) == {"application/json", "text/event-stream"}
-    assert chat["responses"]["422"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorBody"}
+    assert chat["responses"]["422"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ErrorBody"
+    }
     for path in agent:
         for operation in paths[path].values():
             assert operation["summary"] and "401" in operation["responses"], path

@@ -15,8 +15,8 @@ import pytest
 import schemathesis
 from schemathesis import GenerationMode
 
+from tests.data_api.test_data_api import AUTH, ServedMirror
 from tests.support.fuzzing import all_operations, fuzz_operations, report
-from tests.test_data_api import AUTH, ServedMirror
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +56,17 @@ def test_the_document_describes_every_endpoint(api_schema: schemathesis.BaseSche
     assert {"/api/v1/entities/{entity_id}", "/api/v1/config", "/health", "/health/detailed", "/metrics"} <= paths
     entities = api_schema.raw_schema["paths"]["/api/v1/entities"]["get"]
     names = {parameter["name"] for parameter in entities["parameters"]}
-    assert names == {"area", "floor", "domain", "device_id", "label", "exposed", "q", "limit", "cursor", "If-None-Match"}
+    assert names == {
+        "area",
+        "floor",
+        "domain",
+        "device_id",
+        "label",
+        "exposed",
+        "q",
+        "limit",
+        "cursor",
+        "If-None-Match",
+    }
     assert entities["summary"] and entities["responses"]["200"]["content"]["application/json"]["schema"]
     assert api_schema.raw_schema["components"]["securitySchemes"]

@@ -18,14 +18,20 @@ import pytest
 
 from data_api.ha import HAClient
 from data_api.ha.errors import HACommandError
-from data_api.simulator import (EvalHome, FixtureError, SimulatedHA, add_distractors, load_home,
-                                parse_fixture, read_fixture)
-from data_api.simulator.fixture_states import (HomeContext, entity_spec, enum_value,
-                                               feature_flags, state_text)
+from data_api.simulator import (
+    EvalHome,
+    FixtureError,
+    SimulatedHA,
+    add_distractors,
+    load_home,
+    parse_fixture,
+    read_fixture,
+)
+from data_api.simulator.fixture_states import HomeContext, entity_spec, enum_value, feature_flags, state_text
 from data_api.simulator.fixtures import plain_name
 from tests.support.mirroring import mirror_env, wait_for
 
-EDGE = Path(__file__).parent / "fixtures" / "eval_homes" / "edge_home"
+EDGE = Path(__file__).parents[1] / "fixtures" / "eval_homes" / "edge_home"
 NOW = 1_743_580_000.0  # 2025-04-02, a fixed load time
 DENTIST = datetime(2025, 4, 2, 9, 30, tzinfo=timezone(timedelta(hours=2)))  # during the event
 
@@ -65,7 +71,11 @@ def test_devices_carry_their_info_and_entities_their_effective_area(home: EvalHo
     light = _entry(home, "light.kitchen_light")
     device = home.devices[light["device_id"]]
     assert (device["name"], device["manufacturer"], device["model"], device["sw_version"]) == (
-        "Kitchen Light", "Philips", "Smart LED Bulb", "1.2.3")
+        "Kitchen Light",
+        "Philips",
+        "Smart LED Bulb",
+        "1.2.3",
+    )
     assert device["area_id"] == "kitchen"
     assert light["area_id"] is None  # inherits its device's area, as in HA
     assert home.effective_area("light.kitchen_light") == "kitchen"
@@ -87,8 +97,13 @@ def test_devices_carry_their_info_and_entities_their_effective_area(home: EvalHo
 def test_every_listed_entity_is_exposed_unless_written_otherwise(home: EvalHome):
     exposed = set(home.exposed_entities()["exposed_entities"])
     # Locks, scripts, helpers, calendars: not exposed by HA's defaults, exposed by the eval.
-    assert {"lock.front_door", "script.good_night", "input_boolean.guest_mode",
-            "calendar.personal", "alarm_control_panel.house"} <= exposed
+    assert {
+        "lock.front_door",
+        "script.good_night",
+        "input_boolean.guest_mode",
+        "calendar.personal",
+        "alarm_control_panel.house",
+    } <= exposed
     assert "switch.hidden_heater" not in exposed
     assert exposed == set(home.states) - {"switch.hidden_heater"}
     assert _entry(home, "switch.hidden_heater")["options"]["conversation"]["should_expose"] is False
@@ -109,9 +124,10 @@ def test_enum_strings_and_feature_flags(home: EvalHome):
     assert enum_value("HVACMode.HEAT_COOL") == "heat_cool"
     assert enum_value("UnitOfTemperature.FAHRENHEIT") == "°F"
     assert enum_value(["cover.CoverDeviceClass.GARAGE", "plain text. Not.AN enum"]) == [
-        "garage", "plain text. Not.AN enum"]
-    assert feature_flags("media_player", "MediaPlayerEntityFeature.PLAY | "
-                         "MediaPlayerEntityFeature.PAUSE", "x") == 16385
+        "garage",
+        "plain text. Not.AN enum",
+    ]
+    assert feature_flags("media_player", "MediaPlayerEntityFeature.PLAY | MediaPlayerEntityFeature.PAUSE", "x") == 16385
     assert feature_flags("fan", ["TURN_ON", 1, "2"], "x") == 35  # bare names, ints, digits
     with pytest.raises(FixtureError, match="fan.x: unknown supported feature 'FLY'"):
         feature_flags("fan", ["FLY"], "fan.x")
@@ -141,8 +157,7 @@ def test_entity_properties_become_the_attributes_ha_shows(home: EvalHome):
     weather = _attrs(home, "weather.home")
     assert (home.states["weather.home"]["state"], weather["temperature"]) == ("sunny", 20.0)
     assert weather["temperature_unit"] == "°C"  # 68 °F shown in the home's units
-    assert home.forecasts["weather.home"]["daily"][1] == {"condition": "rainy",
-                                                          "temperature": 10.0, "templow": 5.0}
+    assert home.forecasts["weather.home"]["daily"][1] == {"condition": "rainy", "temperature": 10.0, "templow": 5.0}
     fan = _attrs(home, "fan.living_room")
     assert fan["percentage_step"] == 25.0 and fan["percentage"] == 0  # speed_count 4, off
     assert fan["supported_features"] & (16 | 32) == 48  # fans can always be turned on and off
@@ -159,20 +174,30 @@ def test_entity_properties_become_the_attributes_ha_shows(home: EvalHome):
     assert _attrs(home, "todo.trader_joes")["friendly_name"] == "Trader Joe's"  # hassil name
     assert "events" not in _attrs(home, "calendar.personal")
     assert _attrs(home, "scene.movie_time")["entity_id"] == [
-        "light.reading_lamp", "light.kitchen_light", "media_player.living_room"]
+        "light.reading_lamp",
+        "light.kitchen_light",
+        "media_player.living_room",
+    ]
     assert home.scripts["script.good_night"]["sequence"][1]["action"] == "lock.lock"
 
 
 def test_attribute_order_is_has(home: EvalHome):
     """Capabilities, state attributes, unit, device_class, friendly_name, supported_features."""
     assert list(_attrs(home, "light.kitchen_light")) == [
-        "supported_color_modes", "color_mode", "brightness", "friendly_name",
-        "supported_features"]
+        "supported_color_modes",
+        "color_mode",
+        "brightness",
+        "friendly_name",
+        "supported_features",
+    ]
     assert list(_attrs(home, "sensor.thermostat_temperature")) == [
-        "state_class", "unit_of_measurement", "device_class", "friendly_name"]
+        "state_class",
+        "unit_of_measurement",
+        "device_class",
+        "friendly_name",
+    ]
     assert list(_attrs(home, "climate.thermostat"))[:3] == ["hvac_modes", "min_temp", "max_temp"]
-    assert list(_attrs(home, "climate.thermostat"))[-2:] == ["friendly_name",
-                                                             "supported_features"]
+    assert list(_attrs(home, "climate.thermostat"))[-2:] == ["friendly_name", "supported_features"]
 
 
 def test_a_bare_entity_gets_what_its_services_need():
@@ -214,18 +239,22 @@ def test_hassil_names_are_plain_names():
     assert plain_name("Kitchen  Light") == "Kitchen Light"
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    ({"entities": []}, "lists no entities"),
-    ({"entities": [{"id": "light.bad id"}]}, "not a valid entity id"),
-    ({"entities": [{"id": "light.a"}, {"id": "light.a"}]}, "light.a is listed twice"),
-    ({"entities": [{"id": "light.a", "device": "ghost"}]}, "names device 'ghost'"),
-    ({"entities": [{"id": "fan.a", "attributes": {"supported_features": ["WARP"]}}]},
-     "unknown supported feature 'WARP'"),
-    ({"entities": [{"id": "todo.a", "attributes": {"todo_items": [{"status": "done"}]}}]},
-     "needs a summary"),
-    ({"entities": {"id": "light.a"}}, "must be a list of mappings"),
-    (["light.a"], "a mapping of floors"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"entities": []}, "lists no entities"),
+        ({"entities": [{"id": "light.bad id"}]}, "not a valid entity id"),
+        ({"entities": [{"id": "light.a"}, {"id": "light.a"}]}, "light.a is listed twice"),
+        ({"entities": [{"id": "light.a", "device": "ghost"}]}, "names device 'ghost'"),
+        (
+            {"entities": [{"id": "fan.a", "attributes": {"supported_features": ["WARP"]}}]},
+            "unknown supported feature 'WARP'",
+        ),
+        ({"entities": [{"id": "todo.a", "attributes": {"todo_items": [{"status": "done"}]}}]}, "needs a summary"),
+        ({"entities": {"id": "light.a"}}, "must be a list of mappings"),
+        (["light.a"], "a mapping of floors"),
+    ],
+)
 def test_a_fixture_that_cannot_load_says_why(data: Any, message: str):
     with pytest.raises(FixtureError, match=message):
         load_home(parse_fixture(data, name="broken"))
@@ -236,15 +265,15 @@ def test_a_fixture_that_cannot_load_says_why(data: Any, message: str):
 
 def test_setup_writes_through_the_state_machine_as_the_fixture_is_read(home: EvalHome):
     events: list[dict[str, Any]] = []
-    home.listen(lambda event: events.append(event) if event["event_type"] == "state_changed"
-                else None)  # fmt: skip
-    home.apply_setup({
-        "light.kitchen_light": {"state": "off", "attributes": {"brightness": 0}},
-        "media_player.living_room": {"attributes": {"volume_level": 0.8}},
-        "todo.trader_joes": {"attributes": {"todo_items": [{"summary": "Apples"},
-                                                           {"summary": "Pears"}]}},
-        "switch.coffee_maker": None,  # named without a change: rewritten as the fixture says
-    })
+    home.listen(lambda event: events.append(event) if event["event_type"] == "state_changed" else None)
+    home.apply_setup(
+        {
+            "light.kitchen_light": {"state": "off", "attributes": {"brightness": 0}},
+            "media_player.living_room": {"attributes": {"volume_level": 0.8}},
+            "todo.trader_joes": {"attributes": {"todo_items": [{"summary": "Apples"}, {"summary": "Pears"}]}},
+            "switch.coffee_maker": None,  # named without a change: rewritten as the fixture says
+        }
+    )
     changed = [event["data"]["entity_id"] for event in events]
     assert changed == ["light.kitchen_light", "media_player.living_room", "todo.trader_joes"]
     light = home.states["light.kitchen_light"]
@@ -261,27 +290,38 @@ def test_setup_writes_through_the_state_machine_as_the_fixture_is_read(home: Eva
 
 def test_snapshot_and_reset_return_to_the_loaded_home(home: EvalHome):
     loaded = home.snapshot()
-    assert loaded["light.kitchen_light"] == {"state": "on", "attributes": _attrs(
-        home, "light.kitchen_light")}
+    assert loaded["light.kitchen_light"] == {"state": "on", "attributes": _attrs(home, "light.kitchen_light")}
     assert set(loaded) == set(home.states)
     assert set(home.snapshot(["lock.shed", "light.nowhere"])) == {"lock.shed"}
-    home.apply_setup({"light.kitchen_light": {"state": "off"}, "lock.front_door": {
-        "state": "locked"}, "todo.trader_joes": {"attributes": {"todo_items": []}}})
+    home.apply_setup(
+        {
+            "light.kitchen_light": {"state": "off"},
+            "lock.front_door": {"state": "locked"},
+            "todo.trader_joes": {"attributes": {"todo_items": []}},
+        }
+    )
     home.memory["fan.living_room"] = {"percentage": 75}
     home.set_clock(DENTIST)
     home.remove_state("switch.coffee_maker")
     home.set_state("light.made_up", "on", {})
     assert home.snapshot() != loaded
     events: list[str] = []
-    home.listen(lambda event: events.append(event["data"]["entity_id"])
-                if event["event_type"] == "state_changed" else None)  # fmt: skip
+    home.listen(
+        lambda event: events.append(event["data"]["entity_id"]) if event["event_type"] == "state_changed" else None
+    )
     home.reset()
     assert home.snapshot() == loaded
     assert home.todo_items["todo.trader_joes"][0]["summary"] == "Milk"
     assert "percentage" not in home.memory["fan.living_room"] and home.clock is None
     # Only what the case touched is rewritten (and announced, for a mirror).
-    assert sorted(events) == ["calendar.personal", "light.kitchen_light", "light.made_up",
-                              "lock.front_door", "switch.coffee_maker", "todo.trader_joes"]
+    assert sorted(events) == [
+        "calendar.personal",
+        "light.kitchen_light",
+        "light.made_up",
+        "lock.front_door",
+        "switch.coffee_maker",
+        "todo.trader_joes",
+    ]
     events.clear()
     home.reset()
     assert events == []  # nothing changed since
@@ -324,8 +364,7 @@ def test_loading_setup_and_reset_take_milliseconds():
     cases = []
     for _ in range(200):
         started = time.perf_counter()
-        home.apply_setup({"light.kitchen_light": {"state": "off"},
-                          "media_player.living_room": {"state": "paused"}})
+        home.apply_setup({"light.kitchen_light": {"state": "off"}, "media_player.living_room": {"state": "paused"}})
         home.snapshot()
         home.set_state("light.kitchen_light", "on", dict(_attrs(home, "light.kitchen_light")))
         home.reset()
@@ -344,16 +383,15 @@ async def ha(home: EvalHome) -> AsyncIterator[tuple[EvalHome, HAClient, Simulate
         yield home, client, sim
 
 
-async def _call(client: HAClient, domain: str, service: str, entity_id: str | None = None,
-                **data: Any) -> Any:  # fmt: skip
+async def _call(client: HAClient, domain: str, service: str, entity_id: str | None = None, **data: Any) -> Any:
     target = {"entity_id": entity_id} if entity_id else None
     return await client.call_service(domain, service, data or None, target=target)
 
 
-async def _response(client: HAClient, domain: str, service: str, entity_id: str,
-                    **data: Any) -> Any:  # fmt: skip
-    result = await client.call_service(domain, service, data or None,
-                                       target={"entity_id": entity_id}, return_response=True)
+async def _response(client: HAClient, domain: str, service: str, entity_id: str, **data: Any) -> Any:
+    result = await client.call_service(
+        domain, service, data or None, target={"entity_id": entity_id}, return_response=True
+    )
     return result["response"][entity_id]
 
 
@@ -366,9 +404,12 @@ async def _error(call: Any) -> HACommandError:
 async def test_todo_items_are_listed_added_changed_and_removed(ha):
     home, client, _ = ha
     todo = "todo.trader_joes"
-    assert await _response(client, "todo", "get_items", todo) == {"items": [
-        {"summary": "Milk", "uid": "milk", "status": "needs_action"},
-        {"summary": "Bread", "uid": home.todo_items[todo][1]["uid"], "status": "completed"}]}
+    assert await _response(client, "todo", "get_items", todo) == {
+        "items": [
+            {"summary": "Milk", "uid": "milk", "status": "needs_action"},
+            {"summary": "Bread", "uid": home.todo_items[todo][1]["uid"], "status": "completed"},
+        ]
+    }
     await _call(client, "todo", "add_item", todo, item="Apples")
     assert home.states[todo]["state"] == "2"
     listed = await client.ws.send_command("todo/item/list", entity_id=todo)
@@ -383,14 +424,14 @@ async def test_todo_items_are_listed_added_changed_and_removed(ha):
     assert [item["summary"] for item in home.todo_items[todo]] == ["Milk"]
     assert home.states[todo]["state"] == "0"
     error = await _error(_call(client, "todo", "remove_item", todo, item="Cheese"))
-    assert (error.code, error.message) == ("service_validation_error",
-                                           "Validation error: Unable to find to-do list item: "
-                                           "Cheese")
+    assert (error.code, error.message) == (
+        "service_validation_error",
+        "Validation error: Unable to find to-do list item: Cheese",
+    )
     error = await _error(_call(client, "todo", "update_item", todo, item="milk"))
     assert error.code == "invalid_format"
     assert error.message.startswith("must contain at least one of rename, status, due_date")
-    error = await _error(_call(client, "todo", "add_item", todo, item="Eggs",
-                               due_date="2025-04-05"))  # fmt: skip
+    error = await _error(_call(client, "todo", "add_item", todo, item="Eggs", due_date="2025-04-05"))
     assert error.message == "Validation error: Entity does not support setting field: due_date"
     error = await _error(_call(client, "todo", "add_item", todo, item=""))
     assert error.code == "invalid_format" and "at least 1" in error.message
@@ -403,22 +444,37 @@ async def test_todo_items_are_listed_added_changed_and_removed(ha):
 
 
 async def test_a_local_to_do_list_takes_due_dates_and_descriptions(tmp_path):
-    home = load_home({"entities": [{"id": "todo.chores", "name": "Chores"}]},
-                     time_zone="Europe/Berlin", now=NOW)  # fmt: skip
+    home = load_home({"entities": [{"id": "todo.chores", "name": "Chores"}]}, time_zone="Europe/Berlin", now=NOW)
     async with SimulatedHA(home) as sim, HAClient(sim.url, sim.token) as client:
-        await _call(client, "todo", "add_item", "todo.chores", item="Taxes",
-                    due_datetime="2025-04-05 18:00:00", description="Before the weekend")
+        await _call(
+            client,
+            "todo",
+            "add_item",
+            "todo.chores",
+            item="Taxes",
+            due_datetime="2025-04-05 18:00:00",
+            description="Before the weekend",
+        )
         await _call(client, "todo", "add_item", "todo.chores", item="Bins", due_date="2025-04-07")
         items = (await _response(client, "todo", "get_items", "todo.chores"))["items"]
         assert [(i["summary"], i["due"], i.get("description")) for i in items] == [
             ("Taxes", "2025-04-05T18:00:00+02:00", "Before the weekend"),  # the home's zone
-            ("Bins", "2025-04-07", None)]
-        error = await _error(_call(client, "todo", "add_item", "todo.chores", item="X",
-                                   due_date="2025-04-07", due_datetime="2025-04-07 10:00"))
+            ("Bins", "2025-04-07", None),
+        ]
+        error = await _error(
+            _call(
+                client,
+                "todo",
+                "add_item",
+                "todo.chores",
+                item="X",
+                due_date="2025-04-07",
+                due_datetime="2025-04-07 10:00",
+            )
+        )
         assert error.message == "must contain at most one of due_date, due_datetime."
         await _call(client, "todo", "update_item", "todo.chores", item="Taxes", due_date=None)
-        assert "due" not in (await _response(client, "todo", "get_items", "todo.chores"))[
-            "items"][0]
+        assert "due" not in (await _response(client, "todo", "get_items", "todo.chores"))["items"][0]
 
 
 async def test_calendar_events_come_from_the_entity(ha):
@@ -426,45 +482,75 @@ async def test_calendar_events_come_from_the_entity(ha):
     home.set_clock(DENTIST)
     calendar = "calendar.personal"
     found = await _response(client, "calendar", "get_events", calendar, duration={"days": 2})
-    assert found == {"events": [
-        {"start": "2025-04-02T09:00:00+02:00", "end": "2025-04-02T10:00:00+02:00",
-         "summary": "Dentist", "location": "Main Street 1"},
-        {"start": "2025-04-03", "end": "2025-04-04", "summary": "Market day"}]}
-    later = await _response(client, "calendar", "get_events", calendar,
-                            start_date_time="2025-04-02 12:00:00",
-                            end_date_time="2025-04-02 23:00:00")  # naive: the home's zone
+    assert found == {
+        "events": [
+            {
+                "start": "2025-04-02T09:00:00+02:00",
+                "end": "2025-04-02T10:00:00+02:00",
+                "summary": "Dentist",
+                "location": "Main Street 1",
+            },
+            {"start": "2025-04-03", "end": "2025-04-04", "summary": "Market day"},
+        ]
+    }
+    later = await _response(
+        client,
+        "calendar",
+        "get_events",
+        calendar,
+        start_date_time="2025-04-02 12:00:00",
+        end_date_time="2025-04-02 23:00:00",
+    )  # naive: the home's zone
     assert later == {"events": []}
-    error = await _error(client.call_service("calendar", "get_events", None,
-                                             target={"entity_id": calendar},
-                                             return_response=True))  # fmt: skip
+    error = await _error(
+        client.call_service("calendar", "get_events", None, target={"entity_id": calendar}, return_response=True)
+    )
     assert error.message == "must contain at least one of end_date_time, duration."
-    error = await _error(client.call_service(
-        "calendar", "get_events", {"start_date_time": "2025-04-02 12:00:00",
-                                   "end_date_time": "2025-04-02 11:00:00"},
-        target={"entity_id": calendar}, return_response=True))  # fmt: skip
+    error = await _error(
+        client.call_service(
+            "calendar",
+            "get_events",
+            {"start_date_time": "2025-04-02 12:00:00", "end_date_time": "2025-04-02 11:00:00"},
+            target={"entity_id": calendar},
+            return_response=True,
+        )
+    )
     assert error.message.startswith("Expected end time to be after start time")
-    await _call(client, "calendar", "create_event", calendar, summary="Haircut",
-                start_date_time="2025-04-02 09:45:00", end_date_time="2025-04-02 10:30:00")
+    await _call(
+        client,
+        "calendar",
+        "create_event",
+        calendar,
+        summary="Haircut",
+        start_date_time="2025-04-02 09:45:00",
+        end_date_time="2025-04-02 10:30:00",
+    )
     found = await _response(client, "calendar", "get_events", calendar, duration="01:00:00")
     assert [event["summary"] for event in found["events"]] == ["Dentist", "Haircut"]
-    await _call(client, "calendar", "create_event", calendar, summary="Picnic",
-                **{"in": {"days": 2}})  # two days after the pretended today
+    await _call(
+        client, "calendar", "create_event", calendar, summary="Picnic", **{"in": {"days": 2}}
+    )  # two days after the pretended today
     picnic = home.calendar_events[calendar][-1]
-    assert (picnic["summary"], str(picnic["start"]), str(picnic["end"])) == (
-        "Picnic", "2025-04-04", "2025-04-05")
-    error = await _error(_call(client, "calendar", "create_event", calendar, summary="X",
-                               start_date="2025-04-05"))  # fmt: skip
+    assert (picnic["summary"], str(picnic["start"]), str(picnic["end"])) == ("Picnic", "2025-04-04", "2025-04-05")
+    error = await _error(_call(client, "calendar", "create_event", calendar, summary="X", start_date="2025-04-05"))
     assert error.message == "Start and end dates must both be specified @ data[<dates>]"
     async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {sim.token}"}) as http:
         listing = await (await http.get(f"{sim.url}/api/calendars")).json()
         assert listing == [{"name": "Personal", "entity_id": calendar}]
-        response = await http.get(f"{sim.url}/api/calendars/{calendar}",
-                                  params={"start": "2025-04-03T00:00:00+02:00",
-                                          "end": "2025-04-04T00:00:00+02:00"})  # fmt: skip
-        assert await response.json() == [{
-            "uid": home.calendar_events[calendar][1]["uid"], "summary": "Market day",
-            "start": {"date": "2025-04-03"}, "end": {"date": "2025-04-04"},
-            "description": None, "location": None}]
+        response = await http.get(
+            f"{sim.url}/api/calendars/{calendar}",
+            params={"start": "2025-04-03T00:00:00+02:00", "end": "2025-04-04T00:00:00+02:00"},
+        )
+        assert await response.json() == [
+            {
+                "uid": home.calendar_events[calendar][1]["uid"],
+                "summary": "Market day",
+                "start": {"date": "2025-04-03"},
+                "end": {"date": "2025-04-04"},
+                "description": None,
+                "location": None,
+            }
+        ]
         bad = await http.get(f"{sim.url}/api/calendars/{calendar}", params={"start": "x"})
         assert bad.status == 400
 
@@ -473,14 +559,17 @@ async def test_weather_forecasts_are_the_entity_s_own(ha):
     home, client, _ = ha
     home.set_clock(DENTIST)
     forecast = await _response(client, "weather", "get_forecasts", "weather.home", type="daily")
-    assert [(f["condition"], f.get("temperature")) for f in forecast["forecast"]] == [
-        ("sunny", None), ("rainy", 10.0)]
+    assert [(f["condition"], f.get("temperature")) for f in forecast["forecast"]] == [("sunny", None), ("rainy", 10.0)]
     assert forecast["forecast"][0]["datetime"] == "2025-04-02T12:00:00+02:00"
-    error = await _error(client.call_service("weather", "get_forecasts", {"type": "hourly"},
-                                             target={"entity_id": "weather.home"},
-                                             return_response=True))  # fmt: skip
-    assert (error.code, error.message) == ("home_assistant_error", "Weather entity "
-                                           "'weather.home' does not support 'hourly' forecast")
+    error = await _error(
+        client.call_service(
+            "weather", "get_forecasts", {"type": "hourly"}, target={"entity_id": "weather.home"}, return_response=True
+        )
+    )
+    assert (error.code, error.message) == (
+        "home_assistant_error",
+        "Weather entity 'weather.home' does not support 'hourly' forecast",
+    )
 
 
 async def test_valves(ha):
@@ -501,14 +590,18 @@ async def test_valves(ha):
 async def test_vacuums(ha):
     home, client, _ = ha
     robo = "vacuum.robo"
-    for service, state in (("start", "cleaning"), ("pause", "paused"),
-                           ("return_to_base", "returning"), ("stop", "idle"),
-                           ("clean_spot", "cleaning"), ("locate", "cleaning")):
+    for service, state in (
+        ("start", "cleaning"),
+        ("pause", "paused"),
+        ("return_to_base", "returning"),
+        ("stop", "idle"),
+        ("clean_spot", "cleaning"),
+        ("locate", "cleaning"),
+    ):
         await _call(client, "vacuum", service, robo)
         assert home.states[robo]["state"] == state, service
     error = await _error(_call(client, "vacuum", "set_fan_speed", robo, fan_speed="max"))
-    assert error.message == ("Validation error: Entity vacuum.robo does not support action "
-                             "vacuum.set_fan_speed")
+    assert error.message == ("Validation error: Entity vacuum.robo does not support action vacuum.set_fan_speed")
 
 
 async def test_fans(ha):
@@ -536,8 +629,7 @@ async def test_fans(ha):
     await _call(client, "fan", "set_direction", fan, direction="reverse")
     assert (_attrs(home, fan)["oscillating"], _attrs(home, fan)["direction"]) == (True, "reverse")
     error = await _error(_call(client, "fan", "set_preset_mode", fan, preset_mode="turbo"))
-    assert error.message == ("Validation error: Preset mode turbo is not valid, valid preset "
-                             "modes are: auto, sleep.")
+    assert error.message == ("Validation error: Preset mode turbo is not valid, valid preset modes are: auto, sleep.")
 
 
 async def test_covers(ha):
@@ -545,15 +637,13 @@ async def test_covers(ha):
     await _call(client, "cover", "open_cover", "cover.garage_door")
     assert home.states["cover.garage_door"]["state"] == "open"
     assert "current_position" not in _attrs(home, "cover.garage_door")
-    error = await _error(_call(client, "cover", "set_cover_position", "cover.garage_door",
-                               position=20))  # fmt: skip
+    error = await _error(_call(client, "cover", "set_cover_position", "cover.garage_door", position=20))
     assert error.code == "service_validation_error"
     blinds = "cover.bedroom_blinds"
     await _call(client, "cover", "set_cover_position", blinds, position=25)
     assert (home.states[blinds]["state"], _attrs(home, blinds)["current_position"]) == ("open", 25)
     await _call(client, "cover", "close_cover", blinds)
-    assert (home.states[blinds]["state"], _attrs(home, blinds)["current_position"]) == (
-        "closed", 0)
+    assert (home.states[blinds]["state"], _attrs(home, blinds)["current_position"]) == ("closed", 0)
     await _call(client, "cover", "toggle", blinds)
     assert home.states[blinds]["state"] == "open"
     error = await _error(_call(client, "cover", "open_cover_tilt", blinds))
@@ -569,8 +659,7 @@ async def test_covers_and_valves_can_take_their_time(ha):
     assert home.states["cover.bedroom_blinds"]["state"] == "closing"
     await _call(client, "valve", "open_valve", "valve.garden")
     assert home.states["valve.garden"]["state"] == "opening"
-    await wait_for(lambda: home.states["cover.bedroom_blinds"]["state"] == "closed",
-                   what="the blinds to close")  # fmt: skip
+    await wait_for(lambda: home.states["cover.bedroom_blinds"]["state"] == "closed", what="the blinds to close")
     assert _attrs(home, "cover.bedroom_blinds")["current_position"] == 0
     await wait_for(lambda: home.states["valve.garden"]["state"] == "open", what="the valve")
     await _call(client, "cover", "open_cover", "cover.garage_door")
@@ -589,16 +678,20 @@ async def test_covers_and_valves_can_take_their_time(ha):
 async def test_locks_change_at_once_and_check_their_code_format(ha):
     home, client, _ = ha
     seen: list[str] = []
-    await client.subscribe_events(lambda event: seen.append(event["data"]["new_state"]["state"])
-                                  if event["data"]["entity_id"] == "lock.front_door" else None,
-                                  "state_changed")  # fmt: skip
+    await client.subscribe_events(
+        lambda event: (
+            seen.append(event["data"]["new_state"]["state"])
+            if event["data"]["entity_id"] == "lock.front_door"
+            else None
+        ),
+        "state_changed",
+    )
     await _call(client, "lock", "lock", "lock.front_door")
     assert home.states["lock.front_door"]["state"] == "locked"
     await wait_for(lambda: len(seen) == 2, what="both lock events")
     assert seen == ["locking", "locked"]
     error = await _error(_call(client, "lock", "unlock", "lock.shed", code="12"))
-    assert error.message == ("Validation error: The code for lock.shed doesn't match pattern "
-                             "^\\d{4}$.")
+    assert error.message == ("Validation error: The code for lock.shed doesn't match pattern ^\\d{4}$.")
     await _call(client, "lock", "unlock", "lock.shed", code="1234")
     assert home.states["lock.shed"]["state"] == "unlocked"
     error = await _error(_call(client, "lock", "open", "lock.front_door"))
@@ -611,15 +704,15 @@ async def test_climate(ha):
     await _call(client, "climate", "set_temperature", thermostat, temperature=22.5)
     assert _attrs(home, thermostat)["temperature"] == 22.5
     error = await _error(_call(client, "climate", "set_temperature", thermostat, temperature=40))
-    assert error.message == ("Validation error: Provided temperature 40.0 is not valid. "
-                             "Accepted range is 7.0 to 35.0.")
-    error = await _error(_call(client, "climate", "set_temperature", thermostat,
-                               target_temp_low=18, target_temp_high=22))  # fmt: skip
-    assert error.message.startswith("Validation error: Set temperature action was used with "
-                                    "the target temperature low/high parameter")
+    assert error.message == ("Validation error: Provided temperature 40.0 is not valid. Accepted range is 7.0 to 35.0.")
+    error = await _error(
+        _call(client, "climate", "set_temperature", thermostat, target_temp_low=18, target_temp_high=22)
+    )
+    assert error.message.startswith(
+        "Validation error: Set temperature action was used with the target temperature low/high parameter"
+    )
     error = await _error(_call(client, "climate", "set_temperature", thermostat))
-    assert error.message == ("must contain at least one of temperature, target_temp_high, "
-                             "target_temp_low.")
+    assert error.message == ("must contain at least one of temperature, target_temp_high, target_temp_low.")
     error = await _error(_call(client, "climate", "set_hvac_mode", thermostat, hvac_mode="warm"))
     assert error.message == "expected HVACMode for dictionary value @ data['hvac_mode']"
     await _call(client, "climate", "set_hvac_mode", thermostat, hvac_mode="cool")
@@ -629,14 +722,10 @@ async def test_climate(ha):
     assert home.states[thermostat]["state"] == "cool"  # the mode it had
     await _call(client, "climate", "set_preset_mode", thermostat, preset_mode="comfort")
     await _call(client, "climate", "set_fan_mode", thermostat, fan_mode="high")
-    assert (_attrs(home, thermostat)["preset_mode"], _attrs(home, thermostat)["fan_mode"]) == (
-        "comfort", "high")
-    error = await _error(_call(client, "climate", "set_preset_mode", thermostat,
-                               preset_mode="boost"))  # fmt: skip
-    assert error.message == ("Validation error: Preset mode boost is not valid. Valid preset "
-                             "modes are: eco, comfort.")
-    error = await _error(_call(client, "climate", "set_swing_mode", thermostat,
-                               swing_mode="on"))  # fmt: skip
+    assert (_attrs(home, thermostat)["preset_mode"], _attrs(home, thermostat)["fan_mode"]) == ("comfort", "high")
+    error = await _error(_call(client, "climate", "set_preset_mode", thermostat, preset_mode="boost"))
+    assert error.message == ("Validation error: Preset mode boost is not valid. Valid preset modes are: eco, comfort.")
+    error = await _error(_call(client, "climate", "set_swing_mode", thermostat, swing_mode="on"))
     assert error.code == "service_validation_error"  # no SWING_MODE feature
 
 
@@ -652,13 +741,11 @@ async def test_media_players(ha):
     await _call(client, "media_player", "volume_mute", speaker, is_volume_muted=True)
     await _call(client, "media_player", "select_source", speaker, source="Spotify")
     attrs = _attrs(home, speaker)
-    assert (attrs["volume_level"], attrs["is_volume_muted"], attrs["source"]) == (0.8, True,
-                                                                                  "Spotify")
+    assert (attrs["volume_level"], attrs["is_volume_muted"], attrs["source"]) == (0.8, True, "Spotify")
     await _call(client, "media_player", "media_next_track", speaker)
     await _call(client, "media_player", "turn_off", speaker)
     assert home.states[speaker]["state"] == "off"
-    assert set(_attrs(home, speaker)) == {"source_list", "device_class", "friendly_name",
-                                          "supported_features"}
+    assert set(_attrs(home, speaker)) == {"source_list", "device_class", "friendly_name", "supported_features"}
     await _call(client, "media_player", "turn_on", speaker)
     assert home.states[speaker]["state"] == "idle"
     assert _attrs(home, speaker)["volume_level"] == 0.8  # what it showed before going off
@@ -674,20 +761,18 @@ async def test_alarm_panels_check_the_code(ha):
     home, client, _ = ha
     alarm = "alarm_control_panel.house"
     error = await _error(_call(client, "alarm_control_panel", "alarm_arm_home", alarm))
-    assert error.message == ("Validation error: Arming requires a code but none was given for "
-                             "alarm_control_panel.house.")
-    error = await _error(_call(client, "alarm_control_panel", "alarm_arm_away", alarm,
-                               code="0000"))  # fmt: skip
-    assert (error.code, error.message) == ("service_validation_error",
-                                           "Validation error: Invalid alarm code provided")
+    assert error.message == (
+        "Validation error: Arming requires a code but none was given for alarm_control_panel.house."
+    )
+    error = await _error(_call(client, "alarm_control_panel", "alarm_arm_away", alarm, code="0000"))
+    assert (error.code, error.message) == ("service_validation_error", "Validation error: Invalid alarm code provided")
     await _call(client, "alarm_control_panel", "alarm_arm_away", alarm, code="1234")
     assert home.states[alarm]["state"] == "armed_away"  # at once: no arming delay
     error = await _error(_call(client, "alarm_control_panel", "alarm_disarm", alarm))
     assert error.message == "Validation error: Invalid alarm code provided"
     await _call(client, "alarm_control_panel", "alarm_disarm", alarm, code="1234")
     assert home.states[alarm]["state"] == "disarmed"
-    error = await _error(_call(client, "alarm_control_panel", "alarm_arm_vacation", alarm,
-                               code="1234"))  # fmt: skip
+    error = await _error(_call(client, "alarm_control_panel", "alarm_arm_vacation", alarm, code="1234"))
     assert "does not support action" in error.message
     await _call(client, "alarm_control_panel", "alarm_trigger", alarm)
     assert home.states[alarm]["state"] == "triggered"
@@ -695,8 +780,7 @@ async def test_alarm_panels_check_the_code(ha):
 
 async def test_scenes_reproduce_their_members(ha):
     home, client, _ = ha
-    home.apply_setup({"light.reading_lamp": {"state": "on"},
-                      "media_player.living_room": {"state": "paused"}})
+    home.apply_setup({"light.reading_lamp": {"state": "on"}, "media_player.living_room": {"state": "paused"}})
     await _call(client, "scene", "turn_on", "scene.movie_time")
     assert home.states["light.reading_lamp"]["state"] == "off"
     assert _attrs(home, "light.kitchen_light")["brightness"] == 60
@@ -715,14 +799,23 @@ async def test_scripts_run_their_steps(ha):
 
 async def test_generic_turn_on_and_off_reach_every_domain_that_has_them(ha):
     home, client, _ = ha
-    await client.call_service("homeassistant", "turn_off", None, target={
-        "entity_id": ["light.kitchen_light", "switch.coffee_maker", "cover.bedroom_blinds",
-                      "input_boolean.guest_mode"]})
+    await client.call_service(
+        "homeassistant",
+        "turn_off",
+        None,
+        target={
+            "entity_id": [
+                "light.kitchen_light",
+                "switch.coffee_maker",
+                "cover.bedroom_blinds",
+                "input_boolean.guest_mode",
+            ]
+        },
+    )
     assert home.states["light.kitchen_light"]["state"] == "off"
     assert home.states["switch.coffee_maker"]["state"] == "off"
     assert home.states["cover.bedroom_blinds"]["state"] == "open"  # covers have no turn_off
-    await client.call_service("homeassistant", "toggle", None,
-                              target={"area_id": "living_room"})  # fmt: skip
+    await client.call_service("homeassistant", "toggle", None, target={"area_id": "living_room"})
     assert home.states["light.reading_lamp"]["state"] == "on"
     assert home.states["fan.living_room"]["state"] == "on"
 
@@ -730,20 +823,27 @@ async def test_generic_turn_on_and_off_reach_every_domain_that_has_them(ha):
 async def test_services_are_described_only_for_domains_the_home_has(ha):
     home, client, _ = ha
     services = {f"{s.domain}.{s.service}": s for s in await client.fetch_services()}
-    for name in ("todo.add_item", "todo.update_item", "todo.remove_item", "todo.get_items",
-                 "calendar.get_events", "calendar.create_event", "valve.open_valve",
-                 "alarm_control_panel.alarm_arm_home", "vacuum.clean_spot",
-                 "climate.set_swing_mode", "script.good_night"):
+    for name in (
+        "todo.add_item",
+        "todo.update_item",
+        "todo.remove_item",
+        "todo.get_items",
+        "calendar.get_events",
+        "calendar.create_event",
+        "valve.open_valve",
+        "alarm_control_panel.alarm_arm_home",
+        "vacuum.clean_spot",
+        "climate.set_swing_mode",
+        "script.good_night",
+    ):
         assert name in services, name
     assert {"person.reload"} == {name for name in services if name.startswith("person.")}
     assert not [name for name in services if name.startswith("device_tracker.")]
     assert not [name for name in services if name.startswith("water_heater.")]
     described = (await client.ws.send_command("get_services"))["todo"]["update_item"]
-    assert set(described["fields"]) == {"item", "rename", "status", "due_date", "due_datetime",
-                                        "description"}
+    assert set(described["fields"]) == {"item", "rename", "status", "due_date", "due_datetime", "description"}
     assert described["target"] == {"entity": [{"domain": ["todo"], "supported_features": [4]}]}
-    assert (await client.ws.send_command("get_services"))["todo"]["get_items"]["response"] == {
-        "optional": False}
+    assert (await client.ws.send_command("get_services"))["todo"]["get_items"]["response"] == {"optional": False}
 
 
 # --- distractors ------------------------------------------------------------------------------
@@ -776,8 +876,7 @@ def test_distractors_pad_to_exactly_n_without_touching_the_home():
 
 def test_distractors_are_deterministic():
     def shape(home: EvalHome) -> list[tuple[str, str, str | None]]:
-        return [(e, s["state"], s["attributes"].get("friendly_name"))
-                for e, s in home.states.items()]  # fmt: skip
+        return [(e, s["state"], s["attributes"].get("friendly_name")) for e, s in home.states.items()]
 
     first = load_home(EDGE, scale=200, seed=7, now=NOW)
     again = load_home(EDGE, scale=200, seed=7, now=NOW)
@@ -830,14 +929,15 @@ async def test_a_mirror_lists_the_home_with_effective_areas_and_exposure(home, t
         assert {a.name for a in areas.values()} == {"Kitchen", "Living Room", "Bedroom", "Shed"}
         devices = await env.items("devices")
         light = devices[home.entities["light.kitchen_light"]["device_id"]]
-        assert (light.manufacturer, light.model, light.area_id) == ("Philips", "Smart LED Bulb",
-                                                                    "kitchen")
+        assert (light.manufacturer, light.model, light.area_id) == ("Philips", "Smart LED Bulb", "kitchen")
         home.apply_setup({"light.kitchen_light": {"state": "off"}})
-        await wait_for(lambda: env.peek("entities")["light.kitchen_light"].state == "off",
-                       what="the setup in the mirror")  # fmt: skip
+        await wait_for(
+            lambda: env.peek("entities")["light.kitchen_light"].state == "off", what="the setup in the mirror"
+        )
         home.reset()
-        await wait_for(lambda: env.peek("entities")["light.kitchen_light"].state == "on",
-                       what="the reset in the mirror")  # fmt: skip
+        await wait_for(
+            lambda: env.peek("entities")["light.kitchen_light"].state == "on", what="the reset in the mirror"
+        )
 
 
 async def test_a_padded_home_is_mirrored_whole(tmp_path):
@@ -853,8 +953,7 @@ async def test_setups_run_concurrently_with_a_subscriber(home):
     """Many cases in a row through one server: every change reaches a subscriber in order."""
     async with SimulatedHA(home) as sim, HAClient(sim.url, sim.token) as client:
         seen: list[str] = []
-        await client.subscribe_events(lambda event: seen.append(event["data"]["entity_id"]),
-                                      "state_changed")  # fmt: skip
+        await client.subscribe_events(lambda event: seen.append(event["data"]["entity_id"]), "state_changed")
         for _ in range(20):
             home.apply_setup({"switch.coffee_maker": {"state": "off"}})
             await _call(client, "switch", "turn_on", "switch.coffee_maker")

@@ -21,7 +21,7 @@ from data_api.ha.models import HELPER_DOMAINS
 from data_api.simulator import SimHome, SimulatedHA, generate_home
 
 NOW = 1_745_000_000.0  # a fixed "now" makes whole homes comparable
-SAMPLES = json.loads((Path(__file__).parent / "support" / "real_ha_samples.json").read_text())
+SAMPLES = json.loads((Path(__file__).parents[1] / "support" / "real_ha_samples.json").read_text())
 
 
 @pytest.fixture(scope="module")
@@ -66,17 +66,37 @@ def test_sizes_are_within_ten_percent_of_their_targets(size, entities, devices, 
 def test_a_home_has_every_kind_of_thing(small: SimHome):
     domains = {_domain(entity_id) for entity_id in small.states}
     assert set(HELPER_DOMAINS) <= domains
-    assert {"light", "switch", "climate", "cover", "lock", "media_player", "binary_sensor",
-            "sensor", "scene", "script", "automation", "weather", "sun", "zone"} <= domains
+    assert {
+        "light",
+        "switch",
+        "climate",
+        "cover",
+        "lock",
+        "media_player",
+        "binary_sensor",
+        "sensor",
+        "scene",
+        "script",
+        "automation",
+        "weather",
+        "sun",
+        "zone",
+    } <= domains
     states = small.states
     classes = {(_domain(e), s["attributes"].get("device_class")) for e, s in states.items()}
-    assert {("cover", "garage"), ("binary_sensor", "motion"), ("sensor", "temperature"),
-            ("sensor", "humidity")} <= classes
+    assert {
+        ("cover", "garage"),
+        ("binary_sensor", "motion"),
+        ("sensor", "temperature"),
+        ("sensor", "humidity"),
+    } <= classes
     assert {"security", "energy", "outdoor"} <= set(small.labels)
-    assert {"Movie Time", "Good Night"} <= {s["attributes"]["friendly_name"]
-                                            for e, s in states.items() if e.startswith("scene.")}
-    temperature = next(s for e, s in states.items() if s["attributes"].get("device_class")
-                       == "temperature" and e.startswith("sensor."))  # fmt: skip
+    assert {"Movie Time", "Good Night"} <= {
+        s["attributes"]["friendly_name"] for e, s in states.items() if e.startswith("scene.")
+    }
+    temperature = next(
+        s for e, s in states.items() if s["attributes"].get("device_class") == "temperature" and e.startswith("sensor.")
+    )
     assert temperature["attributes"]["state_class"] == "measurement"
     assert temperature["attributes"]["unit_of_measurement"] == "°C"
     assert any(f["name"] for f in small.floors.values())
@@ -115,15 +135,19 @@ def test_aliases_names_and_effective_areas(medium: SimHome):
     assert any(entry["aliases"] for entry in entries)
     assert any(floor["aliases"] for floor in medium.floors.values())
     renamed = [e for e in entries if e["name"]]
-    assert renamed and all(medium.states[e["entity_id"]]["attributes"]["friendly_name"]
-                           == e["name"] for e in renamed if e["entity_id"] in medium.states)
+    assert renamed and all(
+        medium.states[e["entity_id"]]["attributes"]["friendly_name"] == e["name"]
+        for e in renamed
+        if e["entity_id"] in medium.states
+    )
     own = [e for e in entries if e["area_id"] and e["device_id"]]
     assert own, "some entities sit in another area than their device"
     for entry in own:
         assert medium.effective_area(entry["entity_id"]) == entry["area_id"]
         assert entry["area_id"] != medium.devices[entry["device_id"]]["area_id"]
-    inherited = next(e for e in entries if not e["area_id"] and e["device_id"]
-                     and medium.devices[e["device_id"]]["area_id"])  # fmt: skip
+    inherited = next(
+        e for e in entries if not e["area_id"] and e["device_id"] and medium.devices[e["device_id"]]["area_id"]
+    )
     expected = medium.devices[inherited["device_id"]]["area_id"]
     assert medium.effective_area(inherited["entity_id"]) == expected
     categories = {e["entity_category"] for e in entries}
@@ -158,12 +182,19 @@ def test_wire_shapes_match_a_real_home_assistant(small: SimHome):
 
 def test_services_describe_every_domain_with_fields(small: SimHome):
     services = small.services()
-    for domain in {_domain(e) for e in small.states} - {"sun", "zone", "sensor", "binary_sensor",
-                                                        "device_tracker", "person"}:
+    for domain in {_domain(e) for e in small.states} - {
+        "sun",
+        "zone",
+        "sensor",
+        "binary_sensor",
+        "device_tracker",
+        "person",
+    }:
         assert domain in services, domain
     assert {"restart", "stop", "turn_on", "turn_off", "toggle"} <= set(services["homeassistant"])
     assert services["climate"]["set_temperature"]["target"] == {
-        "entity": [{"domain": ["climate"], "supported_features": [1, 2]}]}
+        "entity": [{"domain": ["climate"], "supported_features": [1, 2]}]
+    }
     assert services["cover"]["set_cover_position"]["fields"]["position"]["required"] is True
     assert services["weather"]["get_forecasts"]["response"] == {"optional": False}
     announce = services["script"]["announce"]
@@ -184,8 +215,12 @@ async def test_mutations_keep_the_home_consistent():
     assert events[-1]["data"]["changes"] == {"name_by_user": None}
     home.update_entity(light, new_entity_id="light.sofa")
     assert "light.sofa" in home.states and light not in home.states
-    assert events[-1]["data"] == {"action": "update", "entity_id": "light.sofa",
-                                  "changes": {"entity_id": light}, "old_entity_id": light}
+    assert events[-1]["data"] == {
+        "action": "update",
+        "entity_id": "light.sofa",
+        "changes": {"entity_id": light},
+        "old_entity_id": light,
+    }
     area_id = home.effective_area("light.sofa")
     home.delete_area(area_id)
     assert home.effective_area("light.sofa") is None
@@ -240,16 +275,14 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
         yield client
 
 
-async def _connect(sim: SimulatedHA, session: aiohttp.ClientSession, coalesce: bool = False
-                   ) -> Raw:  # fmt: skip
+async def _connect(sim: SimulatedHA, session: aiohttp.ClientSession, coalesce: bool = False) -> Raw:
     ws = await session.ws_connect(sim.url + "/api/websocket", max_msg_size=0)
     assert json.loads(await ws.receive_str()) == SAMPLES["auth_required"]
     await ws.send_json({"type": "auth", "access_token": sim.token})
     assert json.loads(await ws.receive_str()) == SAMPLES["auth_ok"]
     raw = Raw(ws)
     if coalesce:
-        assert (await raw.command("supported_features", features={"coalesce_messages": 1}))[
-            "success"]
+        assert (await raw.command("supported_features", features={"coalesce_messages": 1}))["success"]
     return raw
 
 
@@ -273,16 +306,20 @@ async def test_coalesced_frames_are_arrays(sim: SimulatedHA, session: aiohttp.Cl
     await raw.ws.send_str(json.dumps([{"id": 1, "type": "ping"}, {"id": 2, "type": "ping"}]))
     assert json.loads(await raw.ws.receive_str()) == {"id": 1, "type": "pong"}  # not yet asked
     assert json.loads(await raw.ws.receive_str()) == {"id": 2, "type": "pong"}
-    await raw.ws.send_str(json.dumps(
-        [{"id": 3, "type": "supported_features", "features": {"coalesce_messages": 1}},
-         *({"id": n, "type": "ping"} for n in range(4, 14))]))  # fmt: skip
+    await raw.ws.send_str(
+        json.dumps(
+            [
+                {"id": 3, "type": "supported_features", "features": {"coalesce_messages": 1}},
+                *({"id": n, "type": "ping"} for n in range(4, 14)),
+            ]
+        )
+    )
     frame = json.loads(await raw.ws.receive_str())
     real = SAMPLES["coalesced_frames"]["frames"][0]  # HA batches the ack with the pings
     assert frame == [{**real[0], "id": 3}, *({"id": n, "type": "pong"} for n in range(4, 14))]
 
 
-async def test_ids_must_increase_and_errors_are_shaped_like_ha(sim: SimulatedHA,
-                                                               session: aiohttp.ClientSession):
+async def test_ids_must_increase_and_errors_are_shaped_like_ha(sim: SimulatedHA, session: aiohttp.ClientSession):
     raw = await _connect(sim, session)
     await raw.command("ping")
     raw.next_id = 1
@@ -295,38 +332,53 @@ async def test_ids_must_increase_and_errors_are_shaped_like_ha(sim: SimulatedHA,
     missing = await raw.command("config/area_registry/create")
     assert {**missing, "id": "<id>"} == SAMPLES["errors"]["invalid_format_missing_field"]
     extra = await raw.command("get_states", x=1)
-    assert extra["error"] == {"code": "invalid_format", "message": (
-        f"extra keys not allowed. Got {{'id': {extra['id']}, 'type': 'get_states', 'x': 1}}")}
-    bad = await raw.command("call_service", domain="light", service="turn_on",
-                            target={"entity_id": "light.x"}, service_data={"brightness": "abc"})
+    assert extra["error"] == {
+        "code": "invalid_format",
+        "message": (f"extra keys not allowed. Got {{'id': {extra['id']}, 'type': 'get_states', 'x': 1}}"),
+    }
+    bad = await raw.command(
+        "call_service",
+        domain="light",
+        service="turn_on",
+        target={"entity_id": "light.x"},
+        service_data={"brightness": "abc"},
+    )
     assert {**bad, "id": "<id>"} == SAMPLES["errors"]["call_service_invalid_data"]
     absent = await raw.command("call_service", domain="light", service="explode")
     assert {**absent, "id": "<id>"} == SAMPLES["errors"]["call_service_unknown_service"]
     not_found = await raw.command("config/entity_registry/get", entity_id="light.nope")
     assert {**not_found, "id": "<id>"} == SAMPLES["errors"]["entity_registry_get_unknown"]
-    no_response = await raw.command("call_service", domain="light", service="turn_on",
-                                    target={"entity_id": "light.x"}, return_response=True)
+    no_response = await raw.command(
+        "call_service", domain="light", service="turn_on", target={"entity_id": "light.x"}, return_response=True
+    )
     assert no_response["error"]["code"] == "service_validation_error"
     assert no_response["error"]["message"].startswith("Validation error: ")
-    option = await raw.command("call_service", domain="input_select", service="select_option",
-                               target={"entity_id": "input_select.house_mode"},
-                               service_data={"option": "Disco"})
-    assert option["error"] == {"code": "home_assistant_error", "message":
-                               "Invalid option: Disco (possible options: Home, Away, Night, "
-                               "Vacation)"}  # fmt: skip
+    option = await raw.command(
+        "call_service",
+        domain="input_select",
+        service="select_option",
+        target={"entity_id": "input_select.house_mode"},
+        service_data={"option": "Disco"},
+    )
+    assert option["error"] == {
+        "code": "home_assistant_error",
+        "message": "Invalid option: Disco (possible options: Home, Away, Night, Vacation)",
+    }
 
 
-async def test_call_service_changes_state_and_events_come_first(sim: SimulatedHA,
-                                                                session: aiohttp.ClientSession):
+async def test_call_service_changes_state_and_events_come_first(sim: SimulatedHA, session: aiohttp.ClientSession):
     raw = await _connect(sim, session, coalesce=True)
     sub = await raw.command("subscribe_events", event_type="state_changed")
     light = sorted(e for e in sim.home.states if e.startswith("light."))[0]
-    await raw.command("call_service", domain="light", service="turn_off",
-                      target={"entity_id": light})  # fmt: skip
+    await raw.command("call_service", domain="light", service="turn_off", target={"entity_id": light})
     raw.order.clear()
-    result = await raw.command("call_service", domain="light", service="turn_on",
-                               target={"entity_id": light},
-                               service_data={"brightness_pct": 50, "color_name": "blue"})
+    result = await raw.command(
+        "call_service",
+        domain="light",
+        service="turn_on",
+        target={"entity_id": light},
+        service_data={"brightness_pct": 50, "color_name": "blue"},
+    )
     assert raw.order[0] == "event:state_changed" and raw.order[-1] == f"result:{result['id']}"
     event = raw.events[-1]
     assert event["id"] == sub["id"] and list(event) == ["type", "event", "id"]
@@ -345,67 +397,75 @@ async def test_call_service_changes_state_and_events_come_first(sim: SimulatedHA
 async def test_targets_resolve_like_ha(sim: SimulatedHA, session: aiohttp.ClientSession):
     home = sim.home
     raw = await _connect(sim, session)
-    lights = {e for e in home.entities if e.startswith("light.")
-              and not home.entities[e]["entity_category"]}  # fmt: skip
+    lights = {e for e in home.entities if e.startswith("light.") and not home.entities[e]["entity_category"]}
     area = home.effective_area(sorted(lights)[0])
-    in_area = {e for e in lights if home.effective_area(e) == area and e in home.states
-               and not home.entities[e]["hidden_by"]}  # fmt: skip
+    in_area = {
+        e for e in lights if home.effective_area(e) == area and e in home.states and not home.entities[e]["hidden_by"]
+    }
     await raw.command("call_service", domain="light", service="turn_off", target={"area_id": area})
     assert all(home.states[e]["state"] == "off" for e in in_area)
     floor = home.areas[area]["floor_id"]
-    await raw.command("call_service", domain="homeassistant", service="turn_on",
-                      target={"floor_id": floor})  # fmt: skip
+    await raw.command("call_service", domain="homeassistant", service="turn_on", target={"floor_id": floor})
     assert all(home.states[e]["state"] == "on" for e in in_area)
-    forecast = await raw.command("call_service", domain="weather", service="get_forecasts",
-                                 service_data={"type": "daily"},
-                                 target={"entity_id": "weather.forecast_home"},
-                                 return_response=True)  # fmt: skip
+    forecast = await raw.command(
+        "call_service",
+        domain="weather",
+        service="get_forecasts",
+        service_data={"type": "daily"},
+        target={"entity_id": "weather.forecast_home"},
+        return_response=True,
+    )
     assert list(forecast["result"]) == ["context", "response"]
     assert forecast["result"]["response"]["weather.forecast_home"]["forecast"]
-    garage = next(e for e, s in home.states.items() if s["attributes"].get("device_class")
-                  == "garage")  # fmt: skip
-    unsupported = await raw.command("call_service", domain="cover", service="set_cover_position",
-                                    target={"entity_id": garage}, service_data={"position": 5})
+    garage = next(e for e, s in home.states.items() if s["attributes"].get("device_class") == "garage")
+    unsupported = await raw.command(
+        "call_service",
+        domain="cover",
+        service="set_cover_position",
+        target={"entity_id": garage},
+        service_data={"position": 5},
+    )
     assert unsupported["error"]["translation_key"] == "service_not_supported"
 
 
-async def test_registry_updates_emit_events_with_old_values(sim: SimulatedHA,
-                                                            session: aiohttp.ClientSession):
+async def test_registry_updates_emit_events_with_old_values(sim: SimulatedHA, session: aiohttp.ClientSession):
     raw = await _connect(sim, session)
     await raw.command("subscribe_events", event_type="entity_registry_updated")
     await raw.command("subscribe_events", event_type="area_registry_updated")
     light = sorted(e for e in sim.home.entities if e.startswith("light."))[0]
     old_area = sim.home.entities[light]["area_id"]
-    updated = await raw.command("config/entity_registry/update", entity_id=light,
-                                name="Reading light", aliases=["book lamp"], area_id="office")
+    updated = await raw.command(
+        "config/entity_registry/update", entity_id=light, name="Reading light", aliases=["book lamp"], area_id="office"
+    )
     assert updated["result"]["entity_entry"]["name"] == "Reading light"
     raw.order.clear()
     await raw.command("ping")
-    event = next(e["event"] for e in raw.events if e["event"]["event_type"]
-                 == "entity_registry_updated")  # fmt: skip
-    assert event["data"] == {"action": "update", "entity_id": light,
-                             "changes": {"aliases": [], "area_id": old_area, "name": None}}
+    event = next(e["event"] for e in raw.events if e["event"]["event_type"] == "entity_registry_updated")
+    assert event["data"] == {
+        "action": "update",
+        "entity_id": light,
+        "changes": {"aliases": [], "area_id": old_area, "name": None},
+    }
     assert sim.home.states[light]["attributes"]["friendly_name"] == "Reading light"
-    await raw.command("config/entity_registry/update", entity_id=light,
-                      new_entity_id="light.reading_light")  # fmt: skip
+    await raw.command("config/entity_registry/update", entity_id=light, new_entity_id="light.reading_light")
     await raw.command("ping")
     rename = raw.events[-1]["event"]["data"]
-    assert rename == {"action": "update", "entity_id": "light.reading_light",
-                      "changes": {"entity_id": light}, "old_entity_id": light}
-    entries = await raw.command("config/entity_registry/get_entries",
-                                entity_ids=["light.reading_light", "sun.sun"])  # fmt: skip
+    assert rename == {
+        "action": "update",
+        "entity_id": "light.reading_light",
+        "changes": {"entity_id": light},
+        "old_entity_id": light,
+    }
+    entries = await raw.command("config/entity_registry/get_entries", entity_ids=["light.reading_light", "sun.sun"])
     assert entries["result"]["sun.sun"] is None
     assert entries["result"]["light.reading_light"]["aliases"] == ["book lamp"]
-    assert (await raw.command("config/area_registry/delete", area_id="office"))["result"] == \
-        "success"  # fmt: skip
+    assert (await raw.command("config/area_registry/delete", area_id="office"))["result"] == "success"
     await raw.command("ping")
-    kinds = [e["event"]["data"].get("action") + ":" + e["event"]["event_type"]
-             for e in raw.events[-2:]]  # fmt: skip
+    kinds = [e["event"]["data"].get("action") + ":" + e["event"]["event_type"] for e in raw.events[-2:]]
     assert kinds == ["update:entity_registry_updated", "remove:area_registry_updated"]
 
 
-async def test_subscribe_entities_sends_states_then_diffs(sim: SimulatedHA,
-                                                          session: aiohttp.ClientSession):
+async def test_subscribe_entities_sends_states_then_diffs(sim: SimulatedHA, session: aiohttp.ClientSession):
     raw = await _connect(sim, session)
     helper = "input_boolean.guest_mode"
     sub = await raw.command("subscribe_entities", entity_ids=[helper])
@@ -413,8 +473,7 @@ async def test_subscribe_entities_sends_states_then_diffs(sim: SimulatedHA,
     initial = raw.events[0]
     assert initial["id"] == sub["id"] and set(initial["event"]["a"]) == {helper}
     assert list(initial["event"]["a"][helper]) == ["s", "a", "c", "lc"]
-    await raw.command("call_service", domain="input_boolean", service="turn_on",
-                      target={"entity_id": helper})  # fmt: skip
+    await raw.command("call_service", domain="input_boolean", service="turn_on", target={"entity_id": helper})
     assert list(raw.events[-1]) == list(SAMPLES["subscribe_entities_change"])
     change = raw.events[-1]["event"]["c"][helper]["+"]
     real = SAMPLES["subscribe_entities_change"]["event"]["c"]["input_boolean.vacation_mode"]["+"]
@@ -438,21 +497,22 @@ async def test_rest_api(sim: SimulatedHA, session: aiohttp.ClientSession):
         services = await response.json()
         assert isinstance(services, list) and {"domain", "services"} == set(services[0])
     helper = "input_boolean.guest_mode"
-    async with session.post(f"{url}/api/services/input_boolean/toggle", headers=auth,
-                            json={"entity_id": helper}) as response:  # fmt: skip
+    async with session.post(
+        f"{url}/api/services/input_boolean/toggle", headers=auth, json={"entity_id": helper}
+    ) as response:
         changed = await response.json()
         assert [s["entity_id"] for s in changed] == [helper]
     async with session.post(f"{url}/api/services/light/explode", headers=auth) as response:
         assert response.status == 400 and await response.text() == "400: Bad Request"
-    async with session.post(f"{url}/api/services/script/announce?return_response", headers=auth,
-                            json={"message": "hi"}) as response:  # fmt: skip
+    async with session.post(
+        f"{url}/api/services/script/announce?return_response", headers=auth, json={"message": "hi"}
+    ) as response:
         body = await response.json()
         assert body["service_response"] == {} and body["changed_states"]
     history_url = f"{url}/api/history/period?filter_entity_id={helper}&minimal_response"
     async with session.get(history_url, headers=auth) as response:
         (points,) = await response.json()
-        assert list(points[0]) == ["entity_id", "state", "attributes", "last_changed",
-                                   "last_updated"]  # fmt: skip
+        assert list(points[0]) == ["entity_id", "state", "attributes", "last_changed", "last_updated"]
         assert list(points[-1]) == ["state", "last_changed"] and len(points) >= 2
         assert "editable" not in points[0]["attributes"]  # unrecorded, as in HA
     assert sim.command_counts["rest:GET /api/states"] == 2  # the refused one counts too
@@ -483,8 +543,7 @@ async def test_faults(sim: SimulatedHA, session: aiohttp.ClientSession):
     assert not sim.malformed_next
     await sim.drop_connections()
     message = await raw.ws.receive()
-    assert message.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR,
-                            aiohttp.WSMsgType.CLOSE)  # fmt: skip
+    assert message.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR, aiohttp.WSMsgType.CLOSE)
     light = sorted(e for e in sim.home.states if e.startswith("light."))[0]
     await sim.home.call_service("light", "toggle", target={"entity_id": light})
     toggled = sim.home.states[light]["state"]
@@ -517,19 +576,22 @@ def _event_types(raw: Raw) -> list[str]:
     return [e["event"]["event_type"] for e in raw.events]
 
 
-async def test_core_config_update_fires_core_config_updated(sim: SimulatedHA,
-                                                            session: aiohttp.ClientSession):
+async def test_core_config_update_fires_core_config_updated(sim: SimulatedHA, session: aiohttp.ClientSession):
     raw = await _connect(sim, session)
     await raw.command("subscribe_events", event_type="core_config_updated")
-    result = await raw.command("config/core/update", location_name="Hill House",
-                               unit_system="imperial", time_zone="America/New_York",
-                               update_units=True)  # fmt: skip
+    result = await raw.command(
+        "config/core/update",
+        location_name="Hill House",
+        unit_system="imperial",
+        time_zone="America/New_York",
+        update_units=True,
+    )
     assert result["success"] and result["result"] is None
     await raw.command("ping")
     # HA passes what it was given (validated, minus update_units) as the event data.
     assert [e["event"]["data"] for e in raw.events] == [
-        {"location_name": "Hill House", "unit_system": "us_customary",
-         "time_zone": "America/New_York"}]  # fmt: skip
+        {"location_name": "Hill House", "unit_system": "us_customary", "time_zone": "America/New_York"}
+    ]
     config = (await raw.command("get_config"))["result"]
     assert config["location_name"] == "Hill House" and config["time_zone"] == "America/New_York"
     assert config["unit_system"]["temperature"] == "°F" and config["config_source"] == "storage"
@@ -537,18 +599,23 @@ async def test_core_config_update_fires_core_config_updated(sim: SimulatedHA,
     for field, value, message in [
         ("country", "nl", "invalid ISO 3166 formatted country"),
         ("latitude", 100, "invalid latitude"),
-        ("time_zone", "Mars/Base", "Invalid time zone passed in. Valid options can be found "
-                                   "here: http://en.wikipedia.org/wiki/List_of_tz_database_time_zones"),
+        (
+            "time_zone",
+            "Mars/Base",
+            "Invalid time zone passed in. Valid options can be found "
+            "here: http://en.wikipedia.org/wiki/List_of_tz_database_time_zones",
+        ),
         ("unit_system", "si", "not a valid value"),
-    ]:  # fmt: skip
+    ]:
         error = (await raw.command("config/core/update", **{field: value}))["error"]
-        assert error == {"code": "invalid_format", "message":
-                         f"{message} for dictionary value @ data['{field}']. Got {value!r}"}
+        assert error == {
+            "code": "invalid_format",
+            "message": f"{message} for dictionary value @ data['{field}']. Got {value!r}",
+        }
     assert len(raw.events) == 1
 
 
-async def test_registering_and_removing_services_fire_events(sim: SimulatedHA,
-                                                             session: aiohttp.ClientSession):
+async def test_registering_and_removing_services_fire_events(sim: SimulatedHA, session: aiohttp.ClientSession):
     raw = await _connect(sim, session)
     await raw.command("subscribe_events", event_type="service_registered")
     await raw.command("subscribe_events", event_type="service_removed")
@@ -557,8 +624,7 @@ async def test_registering_and_removing_services_fire_events(sim: SimulatedHA,
     sim.home.register_service("Backup", "Create", description)  # HA lower-cases both
     services = (await raw.command("get_services"))["result"]
     assert services["backup"] == {"create": description}
-    called = await raw.command("call_service", domain="backup", service="create",
-                               service_data={"anything": 1})  # fmt: skip
+    called = await raw.command("call_service", domain="backup", service="create", service_data={"anything": 1})
     assert called["success"]
     sim.home.remove_service("backup", "create")
     sim.home.remove_service("backup", "create")  # unknown now: HA only logs a warning
@@ -569,15 +635,20 @@ async def test_registering_and_removing_services_fire_events(sim: SimulatedHA,
     ]
 
 
-async def test_scripts_are_created_changed_and_deleted_like_in_the_ui(
-        sim: SimulatedHA, session: aiohttp.ClientSession):  # fmt: skip
+async def test_scripts_are_created_changed_and_deleted_like_in_the_ui(sim: SimulatedHA, session: aiohttp.ClientSession):
     raw = await _connect(sim, session)
     await raw.command("subscribe_events")
     url, auth = f"{sim.url}/api/config/script/config", {"Authorization": f"Bearer {sim.token}"}
-    config = {"alias": "Wake up", "icon": "mdi:alarm", "mode": "queued", "fields": {
-        "room": {"name": "Room", "required": True, "selector": {"area": {}}},
-        "brightness": {"name": "Brightness", "default": 80, "selector": {"number": {}}}},
-        "sequence": [{"action": "light.turn_on", "target": {"area_id": "{room}"}}]}
+    config = {
+        "alias": "Wake up",
+        "icon": "mdi:alarm",
+        "mode": "queued",
+        "fields": {
+            "room": {"name": "Room", "required": True, "selector": {"area": {}}},
+            "brightness": {"name": "Brightness", "default": 80, "selector": {"number": {}}},
+        },
+        "sequence": [{"action": "light.turn_on", "target": {"area_id": "{room}"}}],
+    }
 
     async def post(key: str, body: Any) -> tuple[int, Any]:
         async with session.post(f"{url}/{key}", headers=auth, json=body) as response:
@@ -592,30 +663,43 @@ async def test_scripts_are_created_changed_and_deleted_like_in_the_ui(
     assert await post("wake_up", config) == (200, {"result": "ok"})
     # The order HA's entity platform adds an entity in: registry entry, async_added_to_hass,
     # state (whose adding stores the Assist choice first, a registry update).
-    assert await events() == ["entity_registry_updated", "service_registered",
-                              "entity_registry_updated", "state_changed"]  # fmt: skip
+    assert await events() == [
+        "entity_registry_updated",
+        "service_registered",
+        "entity_registry_updated",
+        "state_changed",
+    ]
     entry = (await raw.command("config/entity_registry/get", entity_id="script.wake_up"))["result"]
-    assert (entry["platform"], entry["unique_id"], entry["original_name"]) == \
-        ("script", "wake_up", "Wake up")  # fmt: skip
+    assert (entry["platform"], entry["unique_id"], entry["original_name"]) == ("script", "wake_up", "Wake up")
     assert entry["options"] == {"conversation": {"should_expose": False}}
     state = sim.home.states["script.wake_up"]
     assert state["state"] == "off" and state["attributes"] == {
-        "last_triggered": None, "mode": "queued", "current": 0, "max": 10, "icon": "mdi:alarm",
-        "friendly_name": "Wake up"}  # fmt: skip
+        "last_triggered": None,
+        "mode": "queued",
+        "current": 0,
+        "max": 10,
+        "icon": "mdi:alarm",
+        "friendly_name": "Wake up",
+    }
     service = (await raw.command("get_services"))["result"]["script"]["wake_up"]
     assert list(service) == list(next(iter(SAMPLES["get_services_script"].values())))
-    assert service["fields"]["room"] == {"name": "Room", "required": True,
-                                         "selector": {"area": {}}, "advanced": False}
+    assert service["fields"]["room"] == {"name": "Room", "required": True, "selector": {"area": {}}, "advanced": False}
     assert service["fields"]["brightness"]["required"] is False
     area = next(iter(sim.home.areas))
-    assert (await raw.command("call_service", domain="script", service="wake_up",
-                              service_data={"room": area}))["success"]  # fmt: skip
+    assert (await raw.command("call_service", domain="script", service="wake_up", service_data={"room": area}))[
+        "success"
+    ]
     raw.events.clear()
     assert await post("wake_up", config) == (200, {"result": "ok"})
     assert await events() == []  # unchanged: the reload keeps the entity
     assert await post("wake_up", {**config, "alias": "Rise and shine"}) == (200, {"result": "ok"})
-    assert await events() == ["service_removed", "state_changed", "entity_registry_updated",
-                              "service_registered", "state_changed"]  # fmt: skip
+    assert await events() == [
+        "service_removed",
+        "state_changed",
+        "entity_registry_updated",
+        "service_registered",
+        "state_changed",
+    ]
     assert sim.home.states["script.wake_up"]["attributes"]["friendly_name"] == "Rise and shine"
     assert sim.home.states["script.wake_up"]["attributes"]["last_triggered"] is not None
     async with session.delete(f"{url}/wake_up", headers=auth) as response:
@@ -625,26 +709,26 @@ async def test_scripts_are_created_changed_and_deleted_like_in_the_ui(
     assert "script.wake_up" not in sim.home.states and "script.wake_up" not in sim.home.entities
     async with session.delete(f"{url}/wake_up", headers=auth) as response:
         assert (response.status, await response.json()) == (400, {"message": "Resource not found"})
-    assert await post("Wake-Up", config) == (400, {
-        "message": "Key malformed: invalid slug Wake-Up (try wake_up)"})
-    assert await post("turn_on", config) == (400, {"message": "Message malformed: A script's "
-                                                   "object_id must not be one of reload, toggle, "
-                                                   "turn_off, turn_on"})  # fmt: skip
-    assert await post("lazy", {"alias": "Lazy"}) == (400, {
-        "message": "Message malformed: required key not provided @ data['sequence']"})
+    assert await post("Wake-Up", config) == (400, {"message": "Key malformed: invalid slug Wake-Up (try wake_up)"})
+    assert await post("turn_on", config) == (
+        400,
+        {"message": "Message malformed: A script's object_id must not be one of reload, toggle, turn_off, turn_on"},
+    )
+    assert await post("lazy", {"alias": "Lazy"}) == (
+        400,
+        {"message": "Message malformed: required key not provided @ data['sequence']"},
+    )
     assert await events() == []
 
 
-async def test_new_states_get_ha_default_exposure_as_they_are_added(
-        sim: SimulatedHA, session: aiohttp.ClientSession):  # fmt: skip
+async def test_new_states_get_ha_default_exposure_as_they_are_added(sim: SimulatedHA, session: aiohttp.ClientSession):
     """Read off the real HA: POST /api/states of new state-only entities; the media player is
     listed as exposed at once, the lock is not, and only state_changed events are fired."""
     raw = await _connect(sim, session)
     await raw.command("subscribe_events")
     auth = {"Authorization": f"Bearer {sim.token}"}
     for entity_id, state in (("media_player.probe_new", "idle"), ("lock.probe_new", "locked")):
-        async with session.post(f"{sim.url}/api/states/{entity_id}", headers=auth,
-                                json={"state": state}) as response:  # fmt: skip
+        async with session.post(f"{sim.url}/api/states/{entity_id}", headers=auth, json={"state": state}) as response:
             assert response.status == 201
     listed = (await raw.command("homeassistant/expose_entity/list"))["result"]["exposed_entities"]
     assert listed.get("media_player.probe_new") == {"conversation": True}

@@ -42,12 +42,6 @@ async def home() -> AsyncIterator[SimulatedHA]:
 
 
 @pytest.fixture
-async def llm() -> AsyncIterator[ScriptedLLMServer]:
-    async with ScriptedLLMServer() as server:
-        yield server
-
-
-@pytest.fixture
 async def agent(home: SimulatedHA, llm: ScriptedLLMServer, tmp_path: Path) -> AsyncIterator[ServedAgent]:
     async with serve_agent(agent_settings(home, llm.base_url, tmp_path / "agent.db")) as served:
         yield served
@@ -70,8 +64,10 @@ def state(sim: SimulatedHA, entity_id: str) -> str:
 
 # --- "yes" is bound to the question the code wrote ----------------------------------------------
 async def test_the_question_is_the_codes_whatever_the_model_writes(agent: ServedAgent, llm, home) -> None:
-    llm.script(Reply.tool_calls([svc("lock.unlock", LOCK), svc("cover.open_cover", GARAGE)], content=DISGUISE),
-               Reply.text(DISGUISE))  # fmt: skip
+    llm.script(
+        Reply.tool_calls([svc("lock.unlock", LOCK), svc("cover.open_cover", GARAGE)], content=DISGUISE),
+        Reply.text(DISGUISE),
+    )
     body = (await agent.chat("is the kitchen light on?")).json()
     lock, garage = name(home, LOCK), name(home, GARAGE)
     question = f"Unlock the {lock} and open the {garage}? Say yes to go ahead; anything else cancels."
@@ -120,7 +116,7 @@ async def test_a_later_round_adds_to_the_question_and_yes_runs_exactly_that(agen
     assert f"Done: unlock the {lock}." in confirmed["reply"] and f"open the {garage}" in confirmed["reply"]
     stored = (await agent.http.get(f"/api/v1/conversations/{body['conversation_id']}")).json()["messages"]
     # The confirmed calls are in the history as a tool round, so a model later knows they ran.
-    assert [m["role"] for m in stored[-(len(ran) + 2):]] == ["assistant", *["tool"] * len(ran), "assistant"]
+    assert [m["role"] for m in stored[-(len(ran) + 2) :]] == ["assistant", *["tool"] * len(ran), "assistant"]
 
 
 async def test_a_streamed_turn_puts_the_question_before_the_models_text(agent: ServedAgent, llm, home) -> None:
@@ -146,8 +142,13 @@ async def test_only_the_persons_own_next_message_confirms(agent: ServedAgent, ll
 async def test_a_repeated_call_id_and_an_empty_name_fail_only_themselves(agent: ServedAgent, llm, home) -> None:
     sensor = next(e for e in sorted(home.home.states) if e.startswith("sensor.") and home.home.is_exposed(e))
     llm.script(
-        Reply.tool_calls([("get_state", {"entities": [sensor]}, "same"), ("get_state", {"entities": [GARAGE]}, "same"),
-                          ("", {}, "nameless")]),  # fmt: skip
+        Reply.tool_calls(
+            [
+                ("get_state", {"entities": [sensor]}, "same"),
+                ("get_state", {"entities": [GARAGE]}, "same"),
+                ("", {}, "nameless"),
+            ]
+        ),
         Reply.text("Here you are."),
     )
     response = await agent.chat("what do the sensors say?")
@@ -251,14 +252,20 @@ async def test_only_json_bodies_own_origins_and_own_names_get_in(agent: ServedAg
 
 
 async def test_the_owner_can_allow_a_name_and_an_origin(home, llm, tmp_path) -> None:
-    settings = agent_settings(home, llm.base_url, tmp_path / "agent.db", allowed_hosts=["*.home.arpa"],
-                              allowed_origins=["https://dash.home.arpa"])  # fmt: skip
+    settings = agent_settings(
+        home,
+        llm.base_url,
+        tmp_path / "agent.db",
+        allowed_hosts=["*.home.arpa"],
+        allowed_origins=["https://dash.home.arpa"],
+    )
     async with serve_agent(settings) as agent:
         named = await agent.http.get("/api/v1/floors", headers={"host": "agent.home.arpa"})
         assert named.status_code == 200
         llm.script(Reply.text("Hi."))
-        allowed = await agent.http.post("/api/v1/chat", json={"message": "hi"},
-                                        headers={"origin": "https://dash.home.arpa"})  # fmt: skip
+        allowed = await agent.http.post(
+            "/api/v1/chat", json={"message": "hi"}, headers={"origin": "https://dash.home.arpa"}
+        )
         assert allowed.status_code == 200 and allowed.headers["access-control-allow-origin"] == "https://dash.home.arpa"
         assert (await agent.http.get("/api/v1/floors", headers={"host": "elsewhere.example"})).status_code == 421
 
@@ -287,12 +294,21 @@ async def test_health_reports_a_database_that_is_gone_or_read_only(agent: Served
 # --- secrets ---------------------------------------------------------------------------------------
 def test_a_password_in_ha_url_is_never_printed(tmp_path: Path) -> None:
     secret = "s3cret-pass-word"
-    env = {**os.environ, "HA_URL": f"http://owner:{secret}@127.0.0.1:9", "HA_TOKEN": "t" * 40,
-           "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/db.sqlite", "HA_AGENT_CONFIG_DIR": str(tmp_path)}  # fmt: skip
+    env = {
+        **os.environ,
+        "HA_URL": f"http://owner:{secret}@127.0.0.1:9",
+        "HA_TOKEN": "t" * 40,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/db.sqlite",
+        "HA_AGENT_CONFIG_DIR": str(tmp_path),
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "ha_agent.cli", "serve", "--role", "data-api", "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=tmp_path,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
     try:
         seen = []
         assert process.stdout is not None
@@ -332,5 +348,7 @@ def test_the_toolbox_words_are_stable() -> None:
     assert describe("alarm_control_panel.alarm_arm_away", ["Alarm"]) == "arm the Alarm (away)"
     assert describe("script.good_night", ["Good Night"]) == "run the script Good Night"
     assert describe("light.turn_on", ["A", "B", "C", "D", "E", "F"]) == "turn on the A, the B, the C, the D and 2 more"
-    assert re.fullmatch(r"Unlock the Front Door \(it .+\)\? Say yes to go ahead; anything else cancels\.",
-                        question([("unlock the Front Door", ["is the only way in"])]))  # fmt: skip
+    assert re.fullmatch(
+        r"Unlock the Front Door \(it .+\)\? Say yes to go ahead; anything else cancels\.",
+        question([("unlock the Front Door", ["is the only way in"])]),
+    )

@@ -29,10 +29,10 @@ import pytest
 
 from ha_agent.ha_integration import DOMAIN, SOURCE, InstallError, install
 from ha_agent.simulator.scripted_server import Reply, ScriptedLLMServer
+from tests.ha_integration_unit.venv import HARNESSES, HostVenvHarness, RootHarness
 from tests.support.agent import ServedAgent, agent_settings, serve_agent
 from tests.support.mirroring import wait_for
 from tests.support.needs import unavailable
-from tests.ha_integration_unit.venv import HARNESSES, HostVenvHarness, RootHarness
 from tests.support.real_ha import HA_VERSIONS, HANotAvailable, RealHomeAssistant
 
 UnitHarness = HostVenvHarness | RootHarness
@@ -103,8 +103,9 @@ class Assist:
         async with self.ha.websocket() as ws:
             listed = await ws.command("homeassistant/expose_entity/list")
             before = bool(listed["exposed_entities"].get(entity_id, {}).get("conversation"))
-            await ws.command("homeassistant/expose_entity", assistants=["conversation"], entity_ids=[entity_id],
-                             should_expose=expose)  # fmt: skip
+            await ws.command(
+                "homeassistant/expose_entity", assistants=["conversation"], entity_ids=[entity_id], should_expose=expose
+            )
         return before
 
     async def delete_entry(self, entry_id: str) -> None:
@@ -128,8 +129,15 @@ async def assist(ha_with_integration: HAWithIntegration) -> AsyncIterator[Assist
 
 def _local_agent(assist: Assist, tmp_path: Path) -> Any:
     """The agent on the local intent engine, mirroring the same HA, with an API key."""
-    settings = agent_settings(assist.ha, "http://127.0.0.1:9/v1", tmp_path / "agent.db", llm_base_url=None,
-                              llm_provider="local", home_id="ha-integration", api_keys=[KEY])  # fmt: skip
+    settings = agent_settings(
+        assist.ha,
+        "http://127.0.0.1:9/v1",
+        tmp_path / "agent.db",
+        llm_base_url=None,
+        llm_provider="local",
+        home_id="ha-integration",
+        api_keys=[KEY],
+    )
     return serve_agent(settings, headers={"Authorization": f"Bearer {KEY}"})
 
 
@@ -178,8 +186,10 @@ async def test_assist_talks_to_ha_agent_which_acts_on_the_same_home(assist: Assi
 
             await assist.call("light", "turn_off", LIGHT)
             mirrored = agent.mirror.tiers["entities"]
-            await wait_for(lambda: mirrored.last.items[LIGHT].state == "off" and mirrored.last.items[LIGHT].exposed,
-                           what="light off and exposed, mirrored")  # fmt: skip
+            await wait_for(
+                lambda: mirrored.last.items[LIGHT].state == "off" and mirrored.last.items[LIGHT].exposed,
+                what="light off and exposed, mirrored",
+            )
             name = mirrored.last.items[LIGHT].name  # the harness renames the demo's "Bed Light"
 
             # Turn 1: Assist → integration → agent → HA turns the light on; the agent's reply is spoken.
@@ -248,8 +258,9 @@ async def test_a_satellite_in_the_bedroom_turns_on_the_bedroom_lights_through_th
     satellite = assist.ha.device_ids["Bed Light"]  # a device in the bedroom stands in for a satellite
     async with AsyncExitStack() as stack:
         llm = await stack.enter_async_context(ScriptedLLMServer(responder=_model_for_the_room_the_person_is_in))
-        settings = agent_settings(assist.ha, llm.base_url, tmp_path / "agent.db", home_id="ha-integration",
-                                  api_keys=[KEY])  # fmt: skip
+        settings = agent_settings(
+            assist.ha, llm.base_url, tmp_path / "agent.db", home_id="ha-integration", api_keys=[KEY]
+        )
         agent = await stack.enter_async_context(serve_agent(settings, headers={"Authorization": f"Bearer {KEY}"}))
         entry_id, agent_entity = await assist.configure(agent.url, KEY)
         stack.push_async_callback(assist.delete_entry, entry_id)
@@ -261,21 +272,36 @@ async def test_a_satellite_in_the_bedroom_turns_on_the_bedroom_lights_through_th
         await wait_for(lambda: all(mirrored.last.items[light].state == "off" for light in lights), what="lights off")
         async with assist.ha.websocket() as ws:
             pipeline = await ws.command(
-                "assist_pipeline/pipeline/create", name="ha-agent", conversation_engine=agent_entity,
-                conversation_language="en", language="en", stt_engine=None, stt_language=None, tts_engine=None,
-                tts_language=None, tts_voice=None, wake_word_entity=None, wake_word_id=None,
-            )  # fmt: skip
+                "assist_pipeline/pipeline/create",
+                name="ha-agent",
+                conversation_engine=agent_entity,
+                conversation_language="en",
+                language="en",
+                stt_engine=None,
+                stt_language=None,
+                tts_engine=None,
+                tts_language=None,
+                tts_voice=None,
+                wake_word_entity=None,
+                wake_word_id=None,
+            )
             stack.push_async_callback(_delete_pipeline, assist.ha, pipeline["id"])
             events = await ws.subscribe(
-                "assist_pipeline/run", start_stage="intent", end_stage="intent", pipeline=pipeline["id"],
-                input={"text": "turn on the lights"}, device_id=satellite,
-            )  # fmt: skip
+                "assist_pipeline/run",
+                start_stage="intent",
+                end_stage="intent",
+                pipeline=pipeline["id"],
+                input={"text": "turn on the lights"},
+                device_id=satellite,
+            )
             run: list[dict[str, Any]] = []
             while not run or run[-1]["type"] not in ("run-end", "error"):
                 run.append((await asyncio.wait_for(events.get(), 30))["event"])
         kinds = [event["type"] for event in run]
         assert kinds[-1] == "run-end", run
-        deltas = [e["data"]["chat_log_delta"] for e in run if e["type"] == "intent-progress" and "chat_log_delta" in e["data"]]
+        deltas = [
+            e["data"]["chat_log_delta"] for e in run if e["type"] == "intent-progress" and "chat_log_delta" in e["data"]
+        ]
         assert deltas and deltas[0] == {"role": "assistant"}, run  # streamed through HA's chat log
         assert max(i for i, kind in enumerate(kinds) if kind == "intent-progress") < kinds.index("intent-end")
         output = next(e for e in run if e["type"] == "intent-end")["data"]["intent_output"]
@@ -307,6 +333,7 @@ async def test_ha_offers_the_agent_for_every_language(assist: Assist, tmp_path: 
                 ours = [a for a in listed["agents"] if a["id"] == agent_entity]
                 assert ours and ours[0]["supported_languages"] == "*", (language, listed)
 
+
 async def test_config_flow_says_cannot_connect_when_nothing_answers(assist: Assist):
     flow = await assist.flow_start()
     try:
@@ -324,8 +351,15 @@ def test_install_refuses_a_directory_that_is_not_an_ha_config_dir(tmp_path: Path
     (tmp_path / "configuration.yaml").write_text("")
     done = install(tmp_path)
     assert done.target == tmp_path / "custom_components" / DOMAIN
-    assert {"manifest.json", "__init__.py", "config_flow.py", "conversation.py", "const.py", "strings.json",
-            "translations/en.json"} <= set(done.files)  # fmt: skip
+    assert {
+        "manifest.json",
+        "__init__.py",
+        "config_flow.py",
+        "conversation.py",
+        "const.py",
+        "strings.json",
+        "translations/en.json",
+    } <= set(done.files)
 
 
 def test_the_supported_versions_stated_are_the_versions_tested():
@@ -333,9 +367,12 @@ def test_the_supported_versions_stated_are_the_versions_tested():
     hacs = json.loads((SOURCE.parent.parent / "hacs.json").read_text())
     oldest, newest = HA_VERSIONS[0], HA_VERSIONS[-1]
     assert hacs["homeassistant"] == ".".join(oldest.split(".")[:2]) + ".0"
-    readme = " ".join((Path(__file__).parents[1] / "README.md").read_text().split())
-    stated = re.search(r"It supports Home Assistant (\d{4}\.\d+) and newer; the test suite runs it on "
-                       r"(\d{4}\.\d+\.\d+) and (\d{4}\.\d+\.\d+) \(the current release\)", readme)  # fmt: skip
+    readme = " ".join((Path(__file__).parents[2] / "README.md").read_text().split())
+    stated = re.search(
+        r"It supports Home Assistant (\d{4}\.\d+) and newer; the test suite runs it on "
+        r"(\d{4}\.\d+\.\d+) and (\d{4}\.\d+\.\d+) \(the current release\)",
+        readme,
+    )
     assert stated is not None, "README, In Home Assistant's Assist: the supported versions"
     assert stated.group(1) == ".".join(oldest.split(".")[:2]) and stated.groups()[1:] == (oldest, newest)
     for harness in HARNESSES:  # and the unit tests' harnesses, with the HA each pins
@@ -355,9 +392,10 @@ def test_the_integrations_unit_tests_pass_in_home_assistants_own_harness(harness
         missing = exc.reason
     if missing is not None:
         unavailable(f"the integration's unit test harness {harness.phacc_version} is unavailable: {missing}")
-    run = chosen.run(Path(__file__).resolve().parents[1])
-    done = subprocess.run(run.argv, cwd=run.cwd, env={**os.environ, **run.env}, capture_output=True, text=True,
-                          timeout=900)  # fmt: skip
+    run = chosen.run(Path(__file__).resolve().parents[2])
+    done = subprocess.run(
+        run.argv, cwd=run.cwd, env={**os.environ, **run.env}, capture_output=True, text=True, timeout=900
+    )
     assert done.returncode == 0, f"unit tests failed:\n{done.stdout[-12000:]}\n{done.stderr[-4000:]}"
     assert " passed" in done.stdout and " skipped" not in done.stdout, done.stdout[-2000:]
 
@@ -378,11 +416,17 @@ def test_ha_log_holds_no_warning_or_error_from_the_integration(ha_with_integrati
         lines = log.read().decode("utf-8", errors="replace").splitlines()
     assert any(_OURS.search(line) for line in lines), "no record of the run"
     about_us = [
-        line for line in lines
+        line
+        for line in lines
         if _OURS.search(line)
-        and ((" WARNING " in line or " ERROR " in line or " CRITICAL " in line) or "deprecat" in line.lower()
-             or "custom_components/ha_agent/" in line)
-    ]  # fmt: skip
-    unexpected = [line for line in about_us if OUTAGE_WARNING not in line and not any(k in line for k in _NOT_THE_INTEGRATIONS)]
+        and (
+            (" WARNING " in line or " ERROR " in line or " CRITICAL " in line)
+            or "deprecat" in line.lower()
+            or "custom_components/ha_agent/" in line
+        )
+    ]
+    unexpected = [
+        line for line in about_us if OUTAGE_WARNING not in line and not any(k in line for k in _NOT_THE_INTEGRATIONS)
+    ]
     assert not unexpected, "\n".join(unexpected)
     assert sum(OUTAGE_WARNING in line for line in about_us) == 1

@@ -7,8 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from data_api.mirror import Collection, MirrorReader, Query, Tier
-from data_api.mirror import Mirror
+from data_api.mirror import Collection, Mirror, MirrorReader, Query, Tier
 from tests.support.mirroring import Env, simulated_env, wait_for
 
 
@@ -42,8 +41,15 @@ async def test_full_sync_equals_the_simulated_home(env):
     assert set(services) == {f"{d}.{s}" for d, ss in home.services().items() for s in ss}
     helpers = await env.items("helpers")
     assert {e.split(".")[0] for e in helpers} == {
-        "input_boolean", "input_number", "input_select", "input_text", "input_datetime",
-        "input_button", "counter", "timer", "schedule",
+        "input_boolean",
+        "input_number",
+        "input_select",
+        "input_text",
+        "input_datetime",
+        "input_button",
+        "counter",
+        "timer",
+        "schedule",
     }
     assert set(await env.items("scenes")) == {e for e in home.states if e.startswith("scene.")}
     scripts = await env.items("scripts")
@@ -87,7 +93,9 @@ async def test_area_rename_and_floor_and_label_creation(env):
     area_id = sorted(env.sim.home.areas)[0]
     client = await env.ha()
     try:
-        await client.ws.send_command("config/area_registry/update", area_id=area_id, name="Renamed Room", aliases=["den"])
+        await client.ws.send_command(
+            "config/area_registry/update", area_id=area_id, name="Renamed Room", aliases=["den"]
+        )
         await client.ws.send_command("config/floor_registry/create", name="Attic", level=3)
         await client.ws.send_command("config/label_registry/create", name="Holiday")
         await wait_for(lambda: env.mirror.tiers["areas"].peek().items[area_id].name == "Renamed Room", what="rename")
@@ -104,12 +112,18 @@ async def test_area_rename_and_floor_and_label_creation(env):
 async def test_device_moved_to_another_area_moves_its_entities(env):
     home = env.sim.home
     entities = await env.items("entities")
-    device_id = next(e.device_id for e in entities.values() if e.device_id and not home.entities[e.entity_id].get("area_id"))
+    device_id = next(
+        e.device_id for e in entities.values() if e.device_id and not home.entities[e.entity_id].get("area_id")
+    )
     target = next(a for a in sorted(home.areas) if a != home.devices[device_id]["area_id"])
     client = await env.ha()
     try:
         await client.ws.send_command("config/device_registry/update", device_id=device_id, area_id=target)
-        members = [e.entity_id for e in entities.values() if e.device_id == device_id and not home.entities[e.entity_id].get("area_id")]
+        members = [
+            e.entity_id
+            for e in entities.values()
+            if e.device_id == device_id and not home.entities[e.entity_id].get("area_id")
+        ]
 
         def moved() -> bool:
             items = env.mirror.tiers["entities"].peek().items
@@ -127,8 +141,12 @@ async def test_entity_registry_update_rename_and_remove(env):
     named, renamed, removed = registry_lights[:3]
     client = await env.ha()
     try:
-        await client.ws.send_command("config/entity_registry/update", entity_id=named, name="Reading lamp", aliases=["book light"])
-        await client.ws.send_command("config/entity_registry/update", entity_id=renamed, new_entity_id="light.brand_new_id")
+        await client.ws.send_command(
+            "config/entity_registry/update", entity_id=named, name="Reading lamp", aliases=["book light"]
+        )
+        await client.ws.send_command(
+            "config/entity_registry/update", entity_id=renamed, new_entity_id="light.brand_new_id"
+        )
         await client.ws.send_command("config/entity_registry/remove", entity_id=removed)
 
         def applied() -> bool:
@@ -164,7 +182,9 @@ async def test_reconnect_resync_removes_what_ha_no_longer_has(env):
     home.remove_entity(gone_entity)  # while nobody listens: the mirror misses these events
     home.delete_area(gone_area)
     await env.sim.start()
-    await wait_for(lambda: not env.mirror.stale and gone_entity not in env.mirror.tiers["entities"].peek().items, 20, "resync")
+    await wait_for(
+        lambda: not env.mirror.stale and gone_entity not in env.mirror.tiers["entities"].peek().items, 20, "resync"
+    )
     assert gone_area not in (await env.items("areas"))
     stored = await env.store.load_kind(env.mirror.home_id, "entities")
     assert gone_entity not in {e.entity_id for e in stored.items}
@@ -313,7 +333,9 @@ async def test_versions_change_exactly_when_data_changes(env):
         await wait_for(lambda: env.mirror.tiers["entities"].last.version > versions["entities"], what="bump")
         after = {kind: env.mirror.tiers[kind].last.version for kind in env.mirror.tiers}
         assert after["entities"] == versions["entities"] + 1
-        assert {k: v for k, v in after.items() if k != "entities"} == {k: v for k, v in versions.items() if k != "entities"}
+        assert {k: v for k, v in after.items() if k != "entities"} == {
+            k: v for k, v in versions.items() if k != "entities"
+        }
     finally:
         await client.close()
 

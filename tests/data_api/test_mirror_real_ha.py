@@ -211,7 +211,11 @@ async def test_state_only_entities_are_exposed_exactly_when_ha_lists_them(env: E
     listed = {e for e in state_only if raw.exposed.get(e, {}).get("conversation")}
     entities = await env.items("entities")
     assert {e for e in state_only if entities[e].exposed} == listed
-    assert {"humidifier", "media_player"} <= {e.split(".")[0] for e in listed} <= {"humidifier", "media_player", "vacuum", "water_heater"}
+    assert (
+        {"humidifier", "media_player"}
+        <= {e.split(".")[0] for e in listed}
+        <= {"humidifier", "media_player", "vacuum", "water_heater"}
+    )
     assert not any(e.startswith(("lock.", "siren.", "valve.")) for e in listed)
 
 
@@ -341,9 +345,13 @@ async def test_a_core_config_update_in_ha_shows_in_the_api_within_a_second(
     async with real_ha.websocket() as ws:
         events = await ws.subscribe("subscribe_events", event_type="core_config_updated")
         delay = await _delay_until_served(
-            real_ha, api, name(new_name), name(LOCATION_NAME), "/api/v1/config",
+            real_ha,
+            api,
+            name(new_name),
+            name(LOCATION_NAME),
+            "/api/v1/config",
             lambda body: body["item"]["location_name"] == new_name,
-        )  # fmt: skip
+        )
         event = (await asyncio.wait_for(events.get(), 5))["event"]
     assert delay < MAX_DELAY_S
     assert event["data"] == {"location_name": new_name}  # what the simulator sends too
@@ -357,8 +365,10 @@ async def test_an_exposure_change_in_ha_shows_in_the_api_within_a_second(
 
     def expose(should_expose: bool) -> Command:
         return "homeassistant/expose_entity", {
-            "assistants": ["conversation"], "entity_ids": [light], "should_expose": should_expose
-        }  # fmt: skip
+            "assistants": ["conversation"],
+            "entity_ids": [light],
+            "should_expose": should_expose,
+        }
 
     delay = await _delay_until_served(
         real_ha, api, expose(False), expose(True), path, lambda body: body["item"]["exposed"] is False

@@ -18,9 +18,6 @@ import pytest
 
 from tests.support.forky_root import ForkyRoot, child_pid, debian_mirror
 from tests.support.real_ha import (
-    ROOT_HA_VERSION,
-    HACommandError,
-    RootRunner,
     AREAS,
     DEVICE_AREAS,
     ENTITY_UPDATES,
@@ -28,11 +25,14 @@ from tests.support.real_ha import (
     HELPERS,
     LABELS,
     LOCATION_NAME,
+    ROOT_HA_VERSION,
     SCENES,
     TIME_ZONE,
+    HACommandError,
     HANotAvailable,
     HAWebSocket,
     RealHomeAssistant,
+    RootRunner,
     ensure_ha_venv,
 )
 
@@ -57,9 +57,7 @@ async def test_floors_areas_and_labels_from_the_enrichment(real_ha: RealHomeAssi
         areas = {a["name"]: a for a in await ws.command("config/area_registry/list")}
         labels = {label["name"]: label for label in await ws.command("config/label_registry/list")}
 
-    assert {name: f["level"] for name, f in floors.items()} == {
-        f["name"]: f["level"] for f in FLOORS
-    }
+    assert {name: f["level"] for name, f in floors.items()} == {f["name"]: f["level"] for f in FLOORS}
     assert floors["Ground floor"]["floor_id"] == "ground_floor"
     assert set(areas) == {a["name"] for a in AREAS}
     assert areas["Living Room"]["aliases"] == ["lounge"]
@@ -74,9 +72,7 @@ async def test_floors_areas_and_labels_from_the_enrichment(real_ha: RealHomeAssi
 async def test_devices_and_entities_are_placed_in_areas(real_ha: RealHomeAssistant) -> None:
     async with real_ha.websocket() as ws:
         devices = {d["name"]: d for d in await ws.command("config/device_registry/list")}
-        entries = await ws.command(
-            "config/entity_registry/get_entries", entity_ids=list(ENTITY_UPDATES)
-        )
+        entries = await ws.command("config/entity_registry/get_entries", entity_ids=list(ENTITY_UPDATES))
 
     for name, change in DEVICE_AREAS.items():
         assert devices[name]["area_id"] == real_ha.area_ids[change["area"]], name
@@ -143,9 +139,7 @@ async def test_expose_entity_list_answers(real_ha: RealHomeAssistant) -> None:
 
     exposed: dict[str, Any] = result["exposed_entities"]
     assert exposed["light.kitchen_lights"] == {"conversation": True}
-    assert "input_boolean.guest_mode" not in exposed or exposed["input_boolean.guest_mode"] == {
-        "conversation": False
-    }
+    assert "input_boolean.guest_mode" not in exposed or exposed["input_boolean.guest_mode"] == {"conversation": False}
 
 
 @pytest.mark.real_ha
@@ -166,9 +160,7 @@ def test_history_is_recorded(real_ha: RealHomeAssistant) -> None:
     path = f"/api/history/period?filter_entity_id={entity_id}&minimal_response&no_attributes"
     with httpx.Client(base_url=real_ha.url, headers=real_ha.headers(), timeout=10) as client:
         for _ in range(2):  # on and back off: the home ends as it started
-            response = client.post(
-                "/api/services/input_boolean/toggle", json={"entity_id": entity_id}
-            )
+            response = client.post("/api/services/input_boolean/toggle", json={"entity_id": entity_id})
             assert response.status_code == 200
         deadline = time.monotonic() + 10
         while True:  # the recorder commits once a second
@@ -211,9 +203,7 @@ def _without_python313(tmp_path: Path) -> dict[str, str]:
     }
 
 
-def test_no_python313_raises_ha_not_available(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_no_python313_raises_ha_not_available(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for key, value in _without_python313(tmp_path).items():
         monkeypatch.setenv(key, value)
     with pytest.raises(HANotAvailable, match=r"no working Python 3\.13"):
@@ -224,10 +214,22 @@ def test_no_python313_raises_ha_not_available(
 def test_fixture_skips_without_ha_but_fails_on_ci(tmp_path: Path, ci: str, outcome: str) -> None:
     env = {**_without_python313(tmp_path), "CI": ci}
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider",
-         f"{__file__}::test_get_config_reports_the_configured_home"],
-        env=env, capture_output=True, text=True, timeout=120, cwd=Path(__file__).parent.parent,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-rs",
+            "-p",
+            "no:cacheprovider",
+            f"{__file__}::test_get_config_reports_the_configured_home",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).parents[2],
+    )
     assert outcome in result.stdout, result.stdout[-2000:]
     assert "real Home Assistant 2025.4.4 unavailable: no working Python 3.13" in result.stdout
     assert "real Home Assistant 2026.11.0 unavailable: no bubblewrap or debootstrap (HA_AGENT_BWRAP=" in result.stdout
@@ -253,7 +255,9 @@ def test_the_forky_root_is_read_only_to_what_runs_in_it(real_has: Any, tmp_path:
     runner = real_has.get(ROOT_HA_VERSION).runner
     assert isinstance(runner, RootRunner)
     probe = ["sh", "-c", "touch /opt/ha/probe; echo $?; touch /opt/ha/config/probe && echo bound-ok; python3 -V"]
-    done = subprocess.run(runner.root.command(probe, binds={tmp_path: "/opt/ha/config"}), capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        runner.root.command(probe, binds={tmp_path: "/opt/ha/config"}), capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.split("\n")
     assert lines[0] != "0" and "Read-only file system" in done.stderr
@@ -271,7 +275,9 @@ def test_the_forky_root_needs_root_and_bubblewrap(tmp_path: Path, monkeypatch: p
     monkeypatch.setattr(os, "geteuid", lambda: 0)
     monkeypatch.setenv("HA_AGENT_BWRAP", str(tmp_path / "no-bwrap"))  # explicit paths: no apt-get
     monkeypatch.setenv("HA_AGENT_DEBOOTSTRAP", str(tmp_path / "no-debootstrap"))
-    with pytest.raises(HANotAvailable, match=r"no bubblewrap or debootstrap \(HA_AGENT_BWRAP=.*, HA_AGENT_DEBOOTSTRAP="):
+    with pytest.raises(
+        HANotAvailable, match=r"no bubblewrap or debootstrap \(HA_AGENT_BWRAP=.*, HA_AGENT_DEBOOTSTRAP="
+    ):
         root.check_machine()
 
 
@@ -282,7 +288,9 @@ def test_the_debian_mirror_is_the_hosts(tmp_path: Path) -> None:
         "Types: deb\n# a comment\nURIs: http://mirror.example/debian\nSuites: bookworm bookworm-updates\n"
     )
     listed = tmp_path / "sources.list"
-    listed.write_text("# deb http://commented.example/debian bookworm main\ndeb [arch=amd64] http://list.example/debian bookworm main\n")
+    listed.write_text(
+        "# deb http://commented.example/debian bookworm main\ndeb [arch=amd64] http://list.example/debian bookworm main\n"
+    )
     assert debian_mirror([tmp_path / "missing.sources", sources, listed]) == "http://mirror.example/debian"
     assert debian_mirror([listed]) == "http://list.example/debian"
     assert debian_mirror([]) == "http://deb.debian.org/debian"

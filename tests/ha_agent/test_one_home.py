@@ -21,8 +21,9 @@ AREA = "living_room"
 
 
 def _local(sim: SimulatedHA, tmp_path: Path, **overrides: Any):
-    return agent_settings(sim, "http://127.0.0.1:9/v1", tmp_path / "agent.db", llm_base_url=None,
-                          llm_provider="local", **overrides)  # fmt: skip
+    return agent_settings(
+        sim, "http://127.0.0.1:9/v1", tmp_path / "agent.db", llm_base_url=None, llm_provider="local", **overrides
+    )
 
 
 async def _reloaded(agent: ServedAgent) -> None:
@@ -50,8 +51,11 @@ async def _read_everything(agent: ServedAgent) -> dict[str, Any]:
 
 async def test_every_reader_answers_from_the_copy_it_reads_across_reloads(sim: SimulatedHA, tmp_path: Path) -> None:
     async with serve_agent(_local(sim, tmp_path, cache_ttl_entities=0.3)) as agent:
-        lights = sorted(e for e in sim.home.entities
-                        if e.startswith("light.") and sim.home.effective_area(e) == AREA and sim.home.is_exposed(e))  # fmt: skip
+        lights = sorted(
+            e
+            for e in sim.home.entities
+            if e.startswith("light.") and sim.home.effective_area(e) == AREA and sim.home.is_exposed(e)
+        )
         assert len(lights) >= 2, lights
         removed, renamed = lights[0], lights[1]
         await _reloaded(agent)
@@ -67,10 +71,16 @@ async def test_every_reader_answers_from_the_copy_it_reads_across_reloads(sim: S
         assert removed not in after["rest"] and after["rest"][renamed] == "Pantry Glow"
         assert removed not in after["context"] and '"Pantry Glow"' in after["context"]
         turned = (await agent.chat("turn on the pantry glow")).json()
-        assert turned["path"] == "local" and [c["arguments"]["target"]["entity_id"] for c in turned["tool_calls"]] == [[renamed]]
+        assert turned["path"] == "local" and [c["arguments"]["target"]["entity_id"] for c in turned["tool_calls"]] == [
+            [renamed]
+        ]
         rows = (await agent.chat("is the pantry glow on?")).json()
         assert "Pantry Glow is on" in rows["reply"]
-        gone = (await agent.chat(f"turn on {sim.home.states.get(removed, {}).get('attributes', {}).get('friendly_name', removed)}")).json()
+        gone = (
+            await agent.chat(
+                f"turn on {sim.home.states.get(removed, {}).get('attributes', {}).get('friendly_name', removed)}"
+            )
+        ).json()
         assert not any(c["arguments"].get("target", {}).get("entity_id") == [removed] for c in gone["tool_calls"])
 
 

@@ -18,16 +18,15 @@ import pytest
 
 from data_api.api.app import create_app as create_data_api
 from data_api.api.client import DataApiError
-from data_api.platform.http.server import HttpServer
-from data_api.mirror import MirrorReader
 from data_api.ha import Entity
+from data_api.mirror import Mirror, MirrorReader
+from data_api.platform.http.server import HttpServer
 from data_api.simulator import SimulatedHA
 from data_api.store import Store
-from data_api.mirror import Mirror
 from ha_agent.api.app import create_app
-from ha_agent.simulator.scripted_server import Reply, ScriptedLLMServer, echo
-from ha_agent.home import Policy, RemoteHome
 from ha_agent.assemble import remote_service
+from ha_agent.home import Policy, RemoteHome
+from ha_agent.simulator.scripted_server import Reply, ScriptedLLMServer, echo
 from tests.support.agent import KEY, agent_settings, serve_agent, system_prompt
 
 CLI = [sys.executable, "-m", "ha_agent.cli"]
@@ -39,12 +38,6 @@ _OURS = ("HA_", "DATABASE_URL", "API_KEYS", "LLM_", "DATA_API_URL", "AGENT_URL",
 def _env(**values: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(_OURS)}
     return {**env, **values}
-
-
-@pytest.fixture
-async def llm() -> AsyncIterator[ScriptedLLMServer]:
-    async with ScriptedLLMServer() as server:
-        yield server
 
 
 @asynccontextmanager
@@ -99,8 +92,10 @@ async def test_role_agent_answers_from_a_separate_data_api(sim: SimulatedHA, llm
 
             # Once `refresh` has passed, each kind is revalidated with one conditional request: a 304.
             home.refresh = 0
-            llm.script(Reply.tool_calls([("call_service", {"service": "light.turn_on", "target": {"entity_id": [light]}})]),
-                       Reply.text("It is on."))  # fmt: skip
+            llm.script(
+                Reply.tool_calls([("call_service", {"service": "light.turn_on", "target": {"entity_id": [light]}})]),
+                Reply.text("It is on."),
+            )
             turned = await http.post(f"{url}/api/v1/chat", json={"message": "turn it on"})
             assert turned.status_code == 200, turned.text
             assert home.not_modified >= 8 and home.requests >= sent + 8
@@ -146,8 +141,11 @@ async def test_role_agent_reports_the_state_an_action_made_not_its_copy(sim: Sim
             light = next(e.entity_id for e in lights if e.state == "off")
             llm.script(Reply.text("Hello."))
             await service.turn("which lights are there?")  # the copy: the light is off
-            llm.script(Reply.tool_calls([("call_service", {"service": "light.turn_on", "target": {"entity_id": [light]}})]),
-                       Reply.text("It is on."), Reply.text("Yes."))  # fmt: skip
+            llm.script(
+                Reply.tool_calls([("call_service", {"service": "light.turn_on", "target": {"entity_id": [light]}})]),
+                Reply.text("It is on."),
+                Reply.text("Yes."),
+            )
             turned = await service.turn("turn it on")
             (call,) = turned.tool_calls
             assert call.error is None, call.error
@@ -186,8 +184,14 @@ class _PagedDataApi:
         page = self.names[start : start + 2]
         items = [Entity(f"light.{n}", "light", f"{n} v{self.version}", "on", {}, exposed=True).as_dict() for n in page]
         more = start + 2 < len(self.names)
-        body = {"items": items, "total": len(self.names), "next_cursor": str(start + 2) if more else None,
-                "version": self.version, "fetched_at": "2026-01-05T08:00:00+00:00", "stale": False}  # fmt: skip
+        body = {
+            "items": items,
+            "total": len(self.names),
+            "next_cursor": str(start + 2) if more else None,
+            "version": self.version,
+            "fetched_at": "2026-01-05T08:00:00+00:00",
+            "stale": False,
+        }
         return body, tag
 
 
@@ -239,9 +243,12 @@ async def test_remote_home_asks_at_most_once_per_refresh_and_kind() -> None:
 def test_role_agent_without_a_data_api_url_says_so(tmp_path) -> None:
     result = subprocess.run(
         [*CLI, "serve", "--role", "agent", "--port", "0"],
-        capture_output=True, text=True, cwd=tmp_path, timeout=60,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
         env=_env(LLM_BASE_URL="http://127.0.0.1:9/v1", HA_URL="http://127.0.0.1:9", HA_TOKEN="t" * 20),
-    )  # fmt: skip
+    )
     assert result.returncode == 2, result
     assert result.stderr.strip().splitlines()[-1].startswith("ha-agent: DATA_API_URL is not set")
 
@@ -250,14 +257,22 @@ def test_role_agent_without_a_data_api_url_says_so(tmp_path) -> None:
 async def test_serve_runs_mirror_and_agent_in_one_process(sim: SimulatedHA, tmp_path) -> None:
     async with ScriptedLLMServer(responder=echo) as llm:
         process = await asyncio.create_subprocess_exec(
-            *CLI, "serve", "--port", "0",
+            *CLI,
+            "serve",
+            "--port",
+            "0",
             cwd=tmp_path,
             env=_env(
-                HA_URL=sim.url, HA_TOKEN=sim.token, DATABASE_URL=f"sqlite:///{tmp_path / 'served.db'}",
-                LLM_BASE_URL=llm.base_url, LLM_MODEL="gpt-4o-mini", HOME_ID="served",
+                HA_URL=sim.url,
+                HA_TOKEN=sim.token,
+                DATABASE_URL=f"sqlite:///{tmp_path / 'served.db'}",
+                LLM_BASE_URL=llm.base_url,
+                LLM_MODEL="gpt-4o-mini",
+                HOME_ID="served",
             ),
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-        )  # fmt: skip
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
         assert process.stdout is not None
         output: list[str] = []
         try:
@@ -292,10 +307,14 @@ async def test_serve_runs_mirror_and_agent_in_one_process(sim: SimulatedHA, tmp_
 # --- ha-agent chat -------------------------------------------------------------------------------
 async def _run_chat(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
-        *CLI, "chat", *args,
-        env=_env(), stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        *CLI,
+        "chat",
+        *args,
+        env=_env(),
+        stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await asyncio.wait_for(process.communicate(stdin.encode() if stdin is not None else None), 60)
     return process.returncode or 0, out.decode(), err.decode()
 
@@ -314,10 +333,19 @@ async def test_chat_one_shot_prints_the_reply_and_the_tool_calls(sim: SimulatedH
         assert f'[get_state] {{"entities":["{light.entity_id}"]}} -> ' in err and " ms)" in err
         conversation_id = re.search(r"\(conversation (\w+);", err).group(1)
 
-        code, out, err = await _run_chat("and now?", "--url", agent.url, "--conversation", conversation_id, "--no-stream")
+        code, out, err = await _run_chat(
+            "and now?", "--url", agent.url, "--conversation", conversation_id, "--no-stream"
+        )
         assert code == 0, err
         assert out.strip() == "Plain answer."
-        assert [m["role"] for m in llm.requests[-1]["messages"]] == ["system", "user", "assistant", "tool", "assistant", "user"]
+        assert [m["role"] for m in llm.requests[-1]["messages"]] == [
+            "system",
+            "user",
+            "assistant",
+            "tool",
+            "assistant",
+            "user",
+        ]
 
         code, out, err = await _run_chat("hi", "--conversation", "nope", "--url", agent.url)
         assert code == 1 and err.strip().splitlines() == [
@@ -342,8 +370,12 @@ def test_chat_without_an_agent_says_so_in_one_line(tmp_path) -> None:
         port = sock.getsockname()[1]
     result = subprocess.run(
         [*CLI, "chat", "hello", "--url", f"http://127.0.0.1:{port}"],
-        capture_output=True, text=True, cwd=tmp_path, timeout=60, env=_env(),
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+        env=_env(),
+    )
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         f"ha-agent: cannot reach the agent at http://127.0.0.1:{port} (ConnectError): "

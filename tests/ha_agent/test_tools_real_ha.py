@@ -46,8 +46,9 @@ async def _expose(ha: RealHomeAssistant, entity_id: str, expose: bool) -> bool:
     async with ha.websocket() as ws:
         listed = await ws.command("homeassistant/expose_entity/list")
         before = bool(listed["exposed_entities"].get(entity_id, {}).get("conversation"))
-        await ws.command("homeassistant/expose_entity", assistants=["conversation"], entity_ids=[entity_id],
-                         should_expose=expose)  # fmt: skip
+        await ws.command(
+            "homeassistant/expose_entity", assistants=["conversation"], entity_ids=[entity_id], should_expose=expose
+        )
     return before
 
 
@@ -55,8 +56,13 @@ async def _restore(ha: RealHomeAssistant, light: dict[str, Any], select: dict[st
     async with ha.websocket() as ws:
         service = "turn_on" if light["state"] == "on" else "turn_off"
         await ws.command("call_service", domain="light", service=service, target={"entity_id": LIGHT})
-        await ws.command("call_service", domain="input_select", service="select_option",
-                         service_data={"option": select["state"]}, target={"entity_id": SELECT})  # fmt: skip
+        await ws.command(
+            "call_service",
+            domain="input_select",
+            service="select_option",
+            service_data={"option": select["state"]},
+            target={"entity_id": SELECT},
+        )
 
 
 @pytest.fixture
@@ -66,11 +72,18 @@ async def real(real_ha: RealHomeAssistant, tmp_path) -> AsyncIterator[RealTools]
     light, select = await probe.state(LIGHT), await probe.state(SELECT)
     try:
         async with mirror_env(real_ha, tmp_path) as env:
-            await wait_for(lambda: env.peek("entities").get(SELECT) is not None
-                           and env.peek("entities")[SELECT].exposed, what="exposure mirrored")  # fmt: skip
+            await wait_for(
+                lambda: env.peek("entities").get(SELECT) is not None and env.peek("entities")[SELECT].exposed,
+                what="exposure mirrored",
+            )
             store = ToolStore(env.store.engine, home_id=env.settings.home_id)
             await store.migrate()
-            tool_env = ToolEnv("real-ha-1", LocalHome(env.reader, Policy.from_settings(env.settings.tools)), HAActions(env.mirror.client), store)
+            tool_env = ToolEnv(
+                "real-ha-1",
+                LocalHome(env.reader, Policy.from_settings(env.settings.tools)),
+                HAActions(env.mirror.client),
+                store,
+            )
             yield RealTools(real_ha, Toolbox(env.settings.tools), tool_env)
     finally:
         await _restore(real_ha, light, select)
@@ -109,11 +122,18 @@ async def test_invalid_data_comes_back_as_an_error_result(real: RealTools):
     before = await real.state(LIGHT)
     ours, has, fine = await real.run(
         # caught by our check of light.turn_on's fields (from the mirror), before HA
-        _call("call_service", {"service": "light.turn_on", "target": {"entity_id": LIGHT},
-                               "data": {"brightness": "very"}}),  # fmt: skip
+        _call(
+            "call_service", {"service": "light.turn_on", "target": {"entity_id": LIGHT}, "data": {"brightness": "very"}}
+        ),
         # each field valid on its own, so it passes our check; HA refuses the combination
-        _call("call_service", {"service": "light.turn_on", "target": {"entity_id": LIGHT},
-                               "data": {"rgb_color": [255, 0, 0], "color_temp_kelvin": 3000}}),  # fmt: skip
+        _call(
+            "call_service",
+            {
+                "service": "light.turn_on",
+                "target": {"entity_id": LIGHT},
+                "data": {"rgb_color": [255, 0, 0], "color_temp_kelvin": 3000},
+            },
+        ),
         _call("get_state", {"entities": [LIGHT]}),
     )
     assert ours.result is None and "brightness must be a number from 0 to 255, not 'very'" in ours.error

@@ -16,13 +16,14 @@ from tests.support.agent import KEY, ServedAgent, agent_settings, serve_agent
 from tests.support.browser import ARGS, chromium  # noqa: F401  (the fixture)
 from tests.support.mirroring import wait_for
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 SENTENCE = "turn on the kitchen lights"
 
 
 def _local_settings(sim: SimulatedHA, tmp_path: Path, **overrides: Any):
-    return agent_settings(sim, "http://127.0.0.1:9/v1", tmp_path / "agent.db",
-                          llm_base_url=None, llm_provider="local", **overrides)  # fmt: skip
+    return agent_settings(
+        sim, "http://127.0.0.1:9/v1", tmp_path / "agent.db", llm_base_url=None, llm_provider="local", **overrides
+    )
 
 
 @pytest.fixture
@@ -187,8 +188,9 @@ async def test_a_page_of_another_origin_cannot_drive_the_agent(browser, sim, tmp
         garage = "cover.garage_door"
         assert sim.home.states[garage]["state"] == "closed"
         app = web.Application()
-        app.router.add_get("/", lambda request: web.Response(text=_HOSTILE_PAGE.format(agent=agent.url),
-                                                             content_type="text/html"))  # fmt: skip
+        app.router.add_get(
+            "/", lambda request: web.Response(text=_HOSTILE_PAGE.format(agent=agent.url), content_type="text/html")
+        )
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)

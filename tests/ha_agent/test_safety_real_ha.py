@@ -49,8 +49,9 @@ async def _exposed(ha: RealHomeAssistant, entity_ids: list[str], expose: bool) -
     async with ha.websocket() as ws:
         listed = (await ws.command("homeassistant/expose_entity/list"))["exposed_entities"]
         before = {e: bool(listed.get(e, {}).get("conversation")) for e in entity_ids}
-        await ws.command("homeassistant/expose_entity", assistants=["conversation"], entity_ids=entity_ids,
-                         should_expose=expose)  # fmt: skip
+        await ws.command(
+            "homeassistant/expose_entity", assistants=["conversation"], entity_ids=entity_ids, should_expose=expose
+        )
     return before
 
 
@@ -60,11 +61,18 @@ async def real(real_ha: RealHomeAssistant, tmp_path) -> AsyncIterator[Real]:
     before = await _exposed(real_ha, given, True)
     try:
         async with mirror_env(real_ha, tmp_path) as env:
-            await wait_for(lambda: all(env.peek("entities").get(e) is not None and env.peek("entities")[e].exposed
-                                       for e in given), what="exposure mirrored")  # fmt: skip
+            await wait_for(
+                lambda: all(env.peek("entities").get(e) is not None and env.peek("entities")[e].exposed for e in given),
+                what="exposure mirrored",
+            )
             store = ToolStore(env.store.engine, home_id=env.settings.home_id)
             await store.migrate()
-            tool_env = ToolEnv("real-ha-safety", LocalHome(env.reader, Policy.from_settings(env.settings.tools)), HAActions(env.mirror.client), store)
+            tool_env = ToolEnv(
+                "real-ha-safety",
+                LocalHome(env.reader, Policy.from_settings(env.settings.tools)),
+                HAActions(env.mirror.client),
+                store,
+            )
             yield Real(real_ha, Toolbox(env.settings.tools), tool_env)
     finally:
         async with real_ha.websocket() as ws:
@@ -80,7 +88,9 @@ def _call(name: str, args: dict[str, Any], n: int) -> ToolCall:
 
 async def test_the_real_front_door_asks_and_no_leaves_it_locked(real: Real):
     assert await real.state(FRONT_DOOR) == "locked"
-    (asked,) = await real.run(_call("call_service", {"service": "lock.unlock", "target": {"entity_id": [FRONT_DOOR]}}, 1))
+    (asked,) = await real.run(
+        _call("call_service", {"service": "lock.unlock", "target": {"entity_id": [FRONT_DOOR]}}, 1)
+    )
     assert asked.needs_confirmation and asked.error is None
     question = await real.toolbox.open_question(real.env)
     assert question is not None and question.question.startswith("Unlock the Front Door?")

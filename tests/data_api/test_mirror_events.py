@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from data_api.mirror import QueryError
 from data_api.ha import HAClient
+from data_api.mirror import QueryError
 from tests.support.mirroring import Env, simulated_env, wait_for
 
 
@@ -47,8 +47,11 @@ def _registry_light(env: Env) -> str:
 
 
 async def test_service_registered_and_removed_move_the_services(env: Env):
-    description = {"name": "Create backup", "description": "Makes a backup.",
-                   "fields": {"password": {"required": False, "selector": {"text": {}}}}}  # fmt: skip
+    description = {
+        "name": "Create backup",
+        "description": "Makes a backup.",
+        "fields": {"password": {"required": False, "selector": {"text": {}}}},
+    }
     env.sim.home.register_service("backup", "create", description)
     await wait_for(lambda: "backup.create" in env.peek("services"), what="service registered")
     service = (await env.items("services", domain="backup"))["backup.create"]
@@ -60,10 +63,15 @@ async def test_service_registered_and_removed_move_the_services(env: Env):
 
 
 async def test_a_script_created_in_ha_shows_in_scripts_with_its_fields(env: Env):
-    config = {"alias": "Wake up", "description": "Lights on in a room.", "fields": {
-        "room": {"name": "Room", "required": True, "selector": {"area": {}}},
-        "brightness": {"name": "Brightness", "default": 80, "selector": {"number": {}}}},
-        "sequence": [{"action": "light.turn_on", "target": {"area_id": "{room}"}}]}  # fmt: skip
+    config = {
+        "alias": "Wake up",
+        "description": "Lights on in a room.",
+        "fields": {
+            "room": {"name": "Room", "required": True, "selector": {"area": {}}},
+            "brightness": {"name": "Brightness", "default": 80, "selector": {"number": {}}},
+        },
+        "sequence": [{"action": "light.turn_on", "target": {"area_id": "{room}"}}],
+    }
     url = "/api/config/script/config/wake_up"
     async with _rest(env) as rest:
         assert (await rest.post(url, json=config)).json() == {"result": "ok"}

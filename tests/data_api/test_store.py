@@ -14,7 +14,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,7 @@ from data_api.store.schema import Base
 from tests.support.databases import PG_URL
 from tests.support.needs import unavailable
 
-SYNCED_AT = datetime(2025, 5, 1, 12, 30, 15, 123456, tzinfo=timezone.utc)
+SYNCED_AT = datetime(2025, 5, 1, 12, 30, 15, 123456, tzinfo=UTC)
 
 # ---------------------------------------------------------------------------------------------
 # Fixtures
@@ -466,7 +466,7 @@ async def test_version_and_synced_at_are_persisted(store: Store, home: str, back
     try:
         state = await reopened.load_sync_state(home)
         assert state == {"labels": (2**40, later, len(LABELS)), "floors": (3, SYNCED_AT, len(FLOORS))}
-        assert state["labels"].synced_at is not None and state["labels"].synced_at.tzinfo == timezone.utc
+        assert state["labels"].synced_at is not None and state["labels"].synced_at.tzinfo == UTC
         labels = await reopened.load_kind(home, "labels")
         assert (labels.version, labels.synced_at) == (2**40, later)
     finally:

@@ -7,7 +7,7 @@ import asyncio
 import json
 import socket
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,16 +16,10 @@ from sqlalchemy import update
 from data_api.simulator import SimulatedHA
 from ha_agent import tokens
 from ha_agent.history import count_message_tokens
-from ha_agent.storage import conversations
-from ha_agent.simulator.scripted_server import Reply, ScriptedLLMServer
 from ha_agent.llm.sse import iter_sse
+from ha_agent.simulator.scripted_server import Reply, ScriptedLLMServer
+from ha_agent.storage import conversations
 from tests.support.agent import KEY, MODEL, ServedAgent, agent_settings, serve_agent, system_prompt
-
-
-@pytest.fixture
-async def llm() -> AsyncIterator[ScriptedLLMServer]:
-    async with ScriptedLLMServer() as server:
-        yield server
 
 
 @pytest.fixture
@@ -135,13 +129,18 @@ async def test_prompt_prefix_is_identical_until_the_home_changes(agent: ServedAg
 async def test_tool_calls_round_trip_through_the_model(agent: ServedAgent, llm) -> None:
     light = (await _exposed(agent, "light"))[0]
     llm.script(
-        Reply.tool_calls([("get_state", {"entities": [light]}, "call_a"), ("search_entities", {"query": "lamp"}, "call_b")]),
+        Reply.tool_calls(
+            [("get_state", {"entities": [light]}, "call_a"), ("search_entities", {"query": "lamp"}, "call_b")]
+        ),
         Reply.text("The light is as it was."),
     )
     response = await agent.chat("is the light on?")
     assert response.status_code == 200, response.text
     body = response.json()
-    assert [(c["id"], c["name"]) for c in body["tool_calls"]] == [("call_a", "get_state"), ("call_b", "search_entities")]
+    assert [(c["id"], c["name"]) for c in body["tool_calls"]] == [
+        ("call_a", "get_state"),
+        ("call_b", "search_entities"),
+    ]
     assert all("error" not in c and c["duration_ms"] >= 0 for c in body["tool_calls"]), body["tool_calls"]
     assert light in str(body["tool_calls"][0]["result"])
     assert body["reply"] == "The light is as it was."
@@ -243,7 +242,7 @@ async def test_retention_purges_idle_conversations_when_the_service_starts(sim, 
             await conn.execute(
                 update(conversations)
                 .where(conversations.c.id == idle)
-                .values(updated_at=datetime.now(timezone.utc) - timedelta(days=31))
+                .values(updated_at=datetime.now(UTC) - timedelta(days=31))
             )
     async with serve_agent(settings) as agent:
         assert (await agent.http.get(f"/api/v1/conversations/{idle}")).status_code == 404
@@ -351,7 +350,11 @@ async def test_a_turn_goes_on_when_the_client_leaves_the_stream(agent: ServedAge
         (b'{"message": "hi"', 400, "not valid JSON"),
         (b"", 400, "not valid JSON (it is empty)"),
         (b'["hi"]', 400, "must be a JSON object"),
-        (b'{"message": "hi", "conversation_id": "no-such-conversation"}', 404, "no conversation 'no-such-conversation'"),
+        (
+            b'{"message": "hi", "conversation_id": "no-such-conversation"}',
+            404,
+            "no conversation 'no-such-conversation'",
+        ),
         (b'{"message": "hi", "conversation_id": "no-such-conversation", "stream": true}', 404, "no conversation"),
         (b'{"message": "' + b"x" * 70_000 + b'"}', 413, "larger than"),
     ],
@@ -380,10 +383,14 @@ async def test_api_keys_are_required_when_set(sim, llm, tmp_path) -> None:
         assert (await agent.http.get("/health")).status_code == 200  # open, for supervisors
         missing = await agent.chat("hello")
         assert missing.status_code == 401 and "API key is required" in missing.json()["detail"]
-        wrong = await agent.http.post("/api/v1/chat", json={"message": "hi"}, headers={"authorization": "Bearer " + "w" * 24})
+        wrong = await agent.http.post(
+            "/api/v1/chat", json={"message": "hi"}, headers={"authorization": "Bearer " + "w" * 24}
+        )
         assert wrong.status_code == 401 and "not accepted" in wrong.json()["detail"]
         llm.script(Reply.text("Hi."))
-        right = await agent.http.post("/api/v1/chat", json={"message": "hi"}, headers={"authorization": f"Bearer {KEY}"})
+        right = await agent.http.post(
+            "/api/v1/chat", json={"message": "hi"}, headers={"authorization": f"Bearer {KEY}"}
+        )
         assert right.status_code == 200, right.text
         assert (await agent.http.get("/api/v1/context", headers={"x-api-key": KEY})).status_code == 200
         assert llm.request_count == 1
@@ -422,8 +429,15 @@ async def test_health_metrics_and_the_mirror_routes_in_one_process(agent: Served
     assert lights.status_code == 200 and lights.json()["items"] and lights.headers["etag"]
     assert (await agent.http.get("/api/v1/nothing")).status_code == 404
     paths = (await agent.http.get("/openapi.json")).json()["paths"]
-    assert {"/api/v1/chat", "/api/v1/conversations/{conversation_id}", "/api/v1/context", "/api/v1/audit",
-            "/api/v1/entities", "/health", "/metrics"} <= set(paths)  # fmt: skip
+    assert {
+        "/api/v1/chat",
+        "/api/v1/conversations/{conversation_id}",
+        "/api/v1/context",
+        "/api/v1/audit",
+        "/api/v1/entities",
+        "/health",
+        "/metrics",
+    } <= set(paths)
 
 
 async def test_the_speakers_area_and_language_reach_the_model(agent: ServedAgent, llm) -> None:
@@ -432,7 +446,7 @@ async def test_the_speakers_area_and_language_reach_the_model(agent: ServedAgent
     response = await agent.chat("doe het licht aan", area=area, language="nl")
     assert response.status_code == 200, response.text
     prompt = system_prompt(llm.requests[-1])
-    assert f"The person is in: " in prompt and f"({area})" in prompt
+    assert "The person is in: " in prompt and f"({area})" in prompt
     assert "Answer in language: nl" in prompt
     bad = await agent.chat("hi", language="not a language!")
     assert bad.status_code == 422 and "language" in bad.text
