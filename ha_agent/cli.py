@@ -607,6 +607,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     install_integration.add_argument("config_dir", metavar="CONFIG_DIR", help="Home Assistant's config dir")
     install_integration.set_defaults(run=_cmd_install_integration)
+    from ha_agent.eval.command import add_parser as add_eval_parser  # the harness owns its options
+
+    add_eval_parser(commands)
     return parser
 
 
