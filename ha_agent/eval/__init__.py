@@ -21,7 +21,7 @@ _WHERE = {
     "Case": "loader", "EvalSet": "loader", "EvalSetError": "loader", "Expected": "loader", "load_set": "loader",
     "CaseResult": "runner", "EvalOptions": "runner", "EvalRun": "runner", "run_set": "runner",
     "Verdict": "scoring", "score": "scoring", "build": "report", "format_markdown": "report",
-    "headline": "headline",
+    "headline": "bench",
 }  # fmt: skip
 __all__ = sorted(_WHERE)
 

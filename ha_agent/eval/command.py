@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +14,11 @@ from .names import DIFFICULTIES, PATHS
 if TYPE_CHECKING:
     from data_api.settings import Settings
 
-DEFAULT_CONCURRENCY = 2
+# A worker process costs 2-4 s to start (a fresh interpreter importing the stack), about what
+# 100 local-engine cases take: a smaller run is quicker in this process. A model's turns mostly
+# wait, so with a model every home may run at once, up to this many.
+_CASES_PER_WORKER = 100
+_MODEL_WORKERS = 4
 
 
 def add_parser(commands: Any) -> None:
@@ -45,10 +50,12 @@ def add_parser(commands: Any) -> None:
                         help="only this category (repeat, or comma-separate)")  # fmt: skip
     parser.add_argument("--difficulty", choices=DIFFICULTIES, default=None, help="only template-like or hard sentences")
     parser.add_argument("--limit", type=_positive, default=None, metavar="N",
-                        help="at most N cases per home (a quick subset)")  # fmt: skip
-    parser.add_argument("--concurrency", type=_positive, default=DEFAULT_CONCURRENCY, metavar="N",
-                        help=f"homes run at once, each with its own simulator, mirror and agent (default "
-                             f"{DEFAULT_CONCURRENCY})")  # fmt: skip
+                        help="at most N cases per home, spread over its categories (a quick subset)")  # fmt: skip
+    parser.add_argument("--concurrency", type=_positive, default=None, metavar="N",
+                        help="homes run at once, each in a worker process with its own simulator, mirror and "
+                             "agent; 1 runs all in this process (default: one per CPU for the local engine, once "
+                             f"the run has {_CASES_PER_WORKER} cases per worker; up to {_MODEL_WORKERS} with a "
+                             "model). Latencies are cleanest when no more run than there are free cores")  # fmt: skip
     parser.add_argument("--json", dest="eval_json", metavar="OUT", help="write the report as JSON")
     parser.add_argument("--markdown", dest="eval_markdown", metavar="OUT", help="write the report as Markdown")
     parser.add_argument("--fail-under", type=float, default=None, metavar="PCT",
@@ -79,8 +86,10 @@ async def run_command(args: argparse.Namespace, settings: Settings) -> int:
     root = logging.getLogger()
     if root.level == logging.INFO:
         root.setLevel(logging.WARNING)
-    options = EvalOptions(paths=_paths(args.eval_path, settings), count=args.count, scale=args.scale,
-                          seed=args.seed, concurrency=args.concurrency)  # fmt: skip
+    paths = _paths(args.eval_path, settings)
+    runs = len(eval_set.cases) * (args.count or eval_set.count) * len(paths)
+    concurrency = args.concurrency or _auto_concurrency(runs, len(eval_set.homes), paths)
+    options = EvalOptions(paths=paths, count=args.count, scale=args.scale, seed=args.seed, concurrency=concurrency)
     bar = ProgressBar(planned(eval_set, options)) if args.progress else None
     print(f"eval: {eval_set.name}, {len(eval_set.cases)} sentences in {len(eval_set.homes)} homes, "
           f"path {' + '.join(options.paths)}, scale {options.scale}", file=sys.stderr, flush=True)  # fmt: skip
@@ -109,6 +118,12 @@ def _paths(choice: str | None, settings: Settings) -> tuple[str, ...]:
     if choice is None:  # what a plain `ha-agent serve` with these settings would answer with
         return ("model",) if settings.effective_llm_provider != "local" and settings.llm_base_url else ("local",)
     return PATHS if choice == "both" else (choice,)
+
+
+def _auto_concurrency(runs: int, homes: int, paths: tuple[str, ...]) -> int:
+    if "model" in paths:
+        return min(homes, _MODEL_WORKERS)
+    return max(1, min(homes, os.cpu_count() or 1, runs // _CASES_PER_WORKER))
 
 
 def _names(values: list[str]) -> list[str]:

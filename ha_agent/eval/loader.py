@@ -115,7 +115,8 @@ class EvalSet:
     def select(self, *, homes: Iterable[str] = (), categories: Iterable[str] = (),
                difficulties: Iterable[str] = (), limit: int | None = None) -> EvalSet:  # fmt: skip
         """The same set with only the homes, categories and difficulties named (none: all),
-        and at most `limit` cases per home (its first ones, in file order)."""
+        and at most `limit` cases per home, spread evenly over its files (a quick subset that
+        still samples every category)."""
         wanted_homes, wanted_categories = set(homes), {c.casefold() for c in categories}
         wanted_difficulties = set(difficulties)
         unknown = wanted_homes - {home.name for home in self.homes}
@@ -129,8 +130,8 @@ class EvalSet:
             cases = [case for case in home.cases
                      if (not wanted_categories or wanted_categories & {label.casefold() for label in case.labels})
                      and (not wanted_difficulties or case.difficulty in wanted_difficulties)]  # fmt: skip
-            if limit is not None:
-                cases = cases[:limit]
+            if limit is not None and len(cases) > limit:
+                cases = [cases[index * len(cases) // limit] for index in range(limit)]
             if cases:
                 chosen.append(HomeTasks(home.name, home.path, home.fixture, tuple(cases)))
         return EvalSet(self.name, self.description, self.count, self.path, tuple(chosen))

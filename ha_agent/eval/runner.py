@@ -7,30 +7,38 @@ conversation unless it follows earlier ones), "yes" when the agent asks for a co
 home settled (running scripts finished), a snapshot, the verdict.
 
 Cases of one home share its state, so they run one after another; homes run side by side
-(`concurrency`), each with its own simulator, mirror and agent. Everything runs in this
-process's event loop: the local engine's turns are CPU-bound (homes in parallel gain little on
-them), a model's turns wait on the model (homes in parallel overlap those waits).
+(`concurrency`), each in a worker process of its own holding its simulator, mirror and agent.
+Processes, not tasks of one event loop, because the local engine's turns are CPU-bound:
+measured on the shipped set (2 cores), homes as tasks of one loop took as long as one after
+another (22 s) and doubled the latency they reported (turns queue behind each other's), where
+a model's turns, which mostly wait, overlapped (60 cases with a 0.3 s model: 23 s → 6 s at 5
+homes). Worker processes serve both. `concurrency` 1 runs everything in this process.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import multiprocessing
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from data_api.logs import configure_logging, settings_secrets
 from data_api.settings import Settings, SettingsError
 from data_api.simulator import EvalHome, FixtureError, load_home
 from data_api.simulator.fixtures import PLATFORM
 
 from .loader import Case, EvalSet, HomeTasks
 from .names import PATHS
-from .scoring import score
+from .scoring import score, whole_domains
 from .stack import MirrorBarrier, ServedPath, serve_home
 
 YES = "yes"
@@ -43,7 +51,7 @@ class EvalOptions:
     count: int | None = None  # runs of each case; None: the set's (its card's count)
     scale: int = 0  # distractor entities added to each home
     seed: int = 0  # of the distractors
-    concurrency: int = 2  # homes run at once
+    concurrency: int = 1  # homes run at once, each in a worker process (1: all in this process)
 
 
 @dataclass
@@ -132,15 +140,52 @@ async def run_set(eval_set: EvalSet, settings: Settings, options: EvalOptions,
     started = time.perf_counter()
     paths = path_settings(settings, options.paths)
     count = options.count or eval_set.count
-    gate = asyncio.Semaphore(max(1, options.concurrency))
-
-    async def one(home: HomeTasks) -> tuple[list[CaseResult], HomeRun]:
-        async with gate:
-            return await run_home(home, paths, count, options, progress)
-
-    per_home = await asyncio.gather(*(one(home) for home in eval_set.homes))
+    workers = min(max(1, options.concurrency), len(eval_set.homes))
+    if workers == 1:
+        per_home = [await run_home(home, paths, count, options, progress) for home in eval_set.homes]
+    else:
+        per_home = await _in_workers(eval_set, paths, count, options, workers, progress)
     return EvalRun([result for results, _ in per_home for result in results], [home for _, home in per_home],
                    time.perf_counter() - started, paths, count)  # fmt: skip
+
+
+async def _in_workers(eval_set: EvalSet, paths: dict[str, Settings], count: int, options: EvalOptions,
+                      workers: int, progress: Progress) -> list[tuple[list[CaseResult], HomeRun]]:  # fmt: skip
+    """Each home in a worker process; each finished case comes back at once, for `progress`."""
+    # Spawned, not forked: a fork would copy this process's running event loop and its threads.
+    context = multiprocessing.get_context("spawn")
+    done: Any = context.Queue()
+    loop = asyncio.get_running_loop()
+    level = logging.getLogger().level
+
+    def relay() -> None:  # the queue blocks: read it on a thread, report on the loop
+        while (result := done.get()) is not None:
+            loop.call_soon_threadsafe(progress, result)
+
+    reader = threading.Thread(target=relay, name="eval-progress", daemon=True)
+    reader.start()
+    try:
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_start,
+                                 initargs=(done, level, settings_secrets(next(iter(paths.values()))))) as pool:  # fmt: skip
+            return list(await asyncio.gather(*(
+                loop.run_in_executor(pool, _worker_home, home, paths, count, options) for home in eval_set.homes)))
+    finally:
+        done.put(None)
+        await asyncio.to_thread(reader.join)
+
+
+_finished: Any = None  # a worker's queue of finished cases
+
+
+def _worker_start(finished: Any, level: int, secrets: list[str]) -> None:
+    global _finished
+    _finished = finished
+    configure_logging(logging.getLevelName(level), secrets)  # the parent's level and redaction
+
+
+def _worker_home(tasks: HomeTasks, paths: dict[str, Settings], count: int,
+                 options: EvalOptions) -> tuple[list[CaseResult], HomeRun]:  # fmt: skip
+    return asyncio.run(run_home(tasks, paths, count, options, _finished.put))
 
 
 async def run_home(tasks: HomeTasks, paths: Mapping[str, Settings], count: int, options: EvalOptions,
@@ -196,7 +241,9 @@ async def run_case(home: EvalHome, barrier: MirrorBarrier, path: ServedPath, cas
     after = home.snapshot()
     if turns[-1].status != 200:
         return failed(f"the agent answered HTTP {turns[-1].status}: {turns[-1].reply}", turns)
-    verdict = score(case, before, after, [turn.reply for turn in turns])
+    padded = len(home.states) > len(home.written)
+    allowed = whole_domains(case, before, home.written, home.is_exposed) if padded else None
+    verdict = score(case, before, after, [turn.reply for turn in turns], allowed)
     return CaseResult(case, path.name, run, verdict.passed, verdict.reasons, verdict.changes, turns[-1].reply,
                       false_success=verdict.false_success, confirmed=turns[0].confirmation,
                       already_met=verdict.already_met, turns=turns)  # fmt: skip

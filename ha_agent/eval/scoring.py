@@ -15,6 +15,10 @@ against `expect_response`, and the reply itself (an apology is not a success).
   (`expect_response`, no changes expected) passes when nothing changed and the reply holds one
   of the expected texts, any case. Any case fails when the reply says the sentence was not
   understood: a help text that happens to name the expected device is not an answer.
+- With distractors (`--scale`), a case that changes every exposed entity of a domain the set's
+  home has ("switch off every light") may change the distractors of that domain the same way:
+  they are other buildings of the same site, and whether "every light" reaches them is the
+  person's to say. Allowed (`also_allowed`), never required.
 - A false claim of success: the reply says it did something ("Done", "Turned on…", "I've set…")
   while the home does not show what was asked — or shows no change at all.
 """
@@ -22,11 +26,12 @@ against `expect_response`, and the reply itself (an apology is not a success).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .loader import ALL, Case
+from .loader import ALL, Case, Expected
 
 # Attributes HA rewrites as a side effect of other changes: timestamps and playback position.
 VOLATILE_ATTRIBUTES = frozenset({"last_triggered", "media_position", "media_position_updated_at"})
@@ -160,14 +165,19 @@ class Verdict:
     already_met: bool = False  # the expectation held before the sentence: a set to check
 
 
-def score(case: Case, before: Snapshot, after: Snapshot, replies: Iterable[str]) -> Verdict:
+def score(case: Case, before: Snapshot, after: Snapshot, replies: Iterable[str],
+          also_allowed: Mapping[str, Expected] | None = None) -> Verdict:  # fmt: skip
     """The verdict on one case from the snapshots around its sentence and the replies it got
-    (the reply to the sentence, then the one to the harness's "yes" if it was asked)."""
+    (the reply to the sentence, then the one to the harness's "yes" if it was asked);
+    `also_allowed`: entities that may change, if to what they map to."""
     said = [reply for reply in replies if reply]
     final = said[-1] if said else ""
     diff = changes(before, after, case.ignore_changes)
+    allowed = also_allowed or {}
     reasons = [f"{entity_id} changed, which was not expected" for entity_id in diff
-               if entity_id not in case.expect_changes]  # fmt: skip
+               if entity_id not in case.expect_changes
+               and (entity_id not in allowed or _mismatches(entity_id, allowed[entity_id].as_dict(),
+                                                            after.get(entity_id), frozenset()))]  # fmt: skip
     for entity_id, expected in case.expect_changes.items():
         reasons += _mismatches(entity_id, expected.as_dict(), after.get(entity_id),
                                case.ignore_changes.get(entity_id, frozenset()))  # fmt: skip
@@ -189,6 +199,32 @@ def score(case: Case, before: Snapshot, after: Snapshot, replies: Iterable[str])
         for eid, exp in case.expect_changes.items())  # fmt: skip
     return Verdict(passed=not reasons, reasons=reasons, changes=diff, false_success=false_success,
                    already_met=already)  # fmt: skip
+
+
+def whole_domains(case: Case, before: Snapshot, written: Iterable[str],
+                  exposed: Callable[[str], bool]) -> dict[str, Expected]:  # fmt: skip
+    """The distractors a case may change too. A domain qualifies when the case expects at least
+    two of the set home's (`written`) exposed entities of it to change alike, and every other
+    one already was that way before the sentence ("every light off": the lights already off are
+    not listed); its exposed entities beyond the set's home are then expected alike."""
+    mine = set(written)
+    by_domain: dict[str, list[str]] = defaultdict(list)
+    for entity_id in mine:
+        if exposed(entity_id):
+            by_domain[entity_id.split(".", 1)[0]].append(entity_id)
+    domains: dict[str, Expected] = {}
+    for domain, entity_ids in by_domain.items():
+        listed = [case.expect_changes[eid] for eid in entity_ids if eid in case.expect_changes]
+        if len(listed) < 2 or any(expected != listed[0] for expected in listed):
+            continue
+        wanted = listed[0].as_dict()
+        if all(eid in case.expect_changes or not _mismatches(eid, wanted, before.get(eid), frozenset())
+               for eid in entity_ids):  # fmt: skip
+            domains[domain] = listed[0]
+    if not domains:
+        return {}
+    return {entity_id: domains[domain] for entity_id in before
+            if (domain := entity_id.split(".", 1)[0]) in domains and entity_id not in mine and exposed(entity_id)}
 
 
 def _mismatches(entity_id: str, expected: Mapping[str, Any], actual: Mapping[str, Any] | None,
