@@ -471,6 +471,23 @@ async def test_the_model_path_is_scored_on_what_the_model_did(tmp_path: Path, ll
     assert summary["tokens_per_turn"]["prompt"] > 0 and summary["answered_by"] == {"llm": 5}
 
 
+async def test_a_sets_language_reaches_the_agent(tmp_path: Path, llm: ScriptedLLMServer) -> None:
+    root = tmp_path / "set"
+    write_home(root, "thuis", {"lampen.yaml": """
+        category: lights
+        tests:
+          - sentences: [Doe de keukenlamp aan]
+            expect_changes: {light.kitchen_light: {state: "on"}}
+    """})
+    (root / "dataset_card.yaml").write_text("name: nl-set\nlanguage: nl\n")
+    eval_set = load_set(root)
+    assert eval_set.homes[0].language == "nl"
+    llm.responder = scripted({"Doe de keukenlamp aan": [turn_on("light.kitchen_light")]}, done="Gedaan.")
+    run = await run_set(eval_set, model_settings(llm), EvalOptions(paths=("model",)))
+    assert run.results[0].passed, run.results[0].reasons
+    assert "Answer in language: nl" in system_prompt(llm.requests[0])
+
+
 async def test_both_paths_run_each_case_on_the_same_home(tmp_path: Path, llm: ScriptedLLMServer) -> None:
     eval_set = load_set(write_home(tmp_path, "home", {"lights.yaml": OWN_TASKS}))
     llm.responder = scripted({})  # the model refuses everything

@@ -98,6 +98,7 @@ class HomeTasks:
     path: Path
     fixture: HomeFixture
     cases: tuple[Case, ...]
+    language: str | None = None  # the sentences' language: the fixture's, else the set card's
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,7 @@ class EvalSet:
     count: int  # runs of each case (models are not deterministic)
     path: Path
     homes: tuple[HomeTasks, ...]
+    language: str | None = None
 
     @property
     def cases(self) -> list[Case]:
@@ -133,8 +135,8 @@ class EvalSet:
             if limit is not None and len(cases) > limit:
                 cases = [cases[index * len(cases) // limit] for index in range(limit)]
             if cases:
-                chosen.append(HomeTasks(home.name, home.path, home.fixture, tuple(cases)))
-        return EvalSet(self.name, self.description, self.count, self.path, tuple(chosen))
+                chosen.append(replace(home, cases=tuple(cases)))
+        return replace(self, homes=tuple(chosen))
 
 
 # --- reading a set --------------------------------------------------------------------------------
@@ -150,11 +152,12 @@ def load_set(path: str | Path | None = None) -> EvalSet:
     fixture_files = sorted(root.rglob(FIXTURE_FILE))
     if not fixture_files:
         raise EvalSetError(f"{root}: no home in it (a home is a folder holding {FIXTURE_FILE})")
+    language = _optional_text(card.get("language"))
     homes, problems = [], []
     for fixture_file in fixture_files:
         folder = fixture_file.parent
         name = folder.relative_to(root).as_posix() if folder != root else folder.name
-        homes.append(_read_home(folder, name, problems))
+        homes.append(_read_home(folder, name, problems, language))
     if problems:  # all of them at once: a set is fixed in one go, not one typo per run
         shown = problems[:20] + ([f"... and {len(problems) - 20} more"] if len(problems) > 20 else [])
         raise EvalSetError("the set has entities its homes do not list:\n  " + "\n  ".join(shown))
@@ -162,7 +165,7 @@ def load_set(path: str | Path | None = None) -> EvalSet:
     if not isinstance(count, int) or count < 1:
         raise EvalSetError(f"{root / CARD_FILE}: count must be a whole number ≥ 1, not {count!r}")
     return EvalSet(name=str(card.get("name") or root.name), description=str(card.get("description") or ""),
-                   count=count, path=root, homes=tuple(homes))  # fmt: skip
+                   count=count, path=root, homes=tuple(homes), language=language)  # fmt: skip
 
 
 def _read_card(file: Path) -> dict[str, Any]:
@@ -181,7 +184,7 @@ def _yaml(file: Path) -> Any:
         raise EvalSetError(f"{file}: not valid YAML: {err}") from None
 
 
-def _read_home(folder: Path, name: str, problems: list[str]) -> HomeTasks:
+def _read_home(folder: Path, name: str, problems: list[str], language: str | None) -> HomeTasks:
     try:
         fixture = _with_configs_in_attributes(read_fixture(folder))
     except FixtureError as err:
@@ -192,7 +195,7 @@ def _read_home(folder: Path, name: str, problems: list[str]) -> HomeTasks:
         if file.name in _NOT_TASKS or file.name.startswith("_"):
             continue
         cases += read_tasks(file, home=name, known=known, problems=problems)
-    return HomeTasks(name, folder, fixture, tuple(cases))
+    return HomeTasks(name, folder, fixture, tuple(cases), _optional_text(fixture.language) or language)
 
 
 def _with_configs_in_attributes(fixture: HomeFixture) -> HomeFixture:

@@ -193,6 +193,9 @@ async def run_home(tasks: HomeTasks, paths: Mapping[str, Settings], count: int, 
     started = time.perf_counter()
     # The home (and its distractors) is built once; a case's reset rewrites only what it changed.
     home = await asyncio.to_thread(load_home, tasks.fixture, scale=options.scale, seed=options.seed)
+    if tasks.language:  # the local engine matches sentences of this language (HA's intents for it)
+        paths = {name: settings.model_copy(update={"intents_language": tasks.language})
+                 for name, settings in paths.items()}  # fmt: skip
     results = []
     with tempfile.TemporaryDirectory(prefix="ha-agent-eval-") as scratch:
         async with serve_home(home, paths, Path(scratch)) as (_sim, served):
@@ -202,7 +205,7 @@ async def run_home(tasks: HomeTasks, paths: Mapping[str, Settings], count: int, 
                 for case in tasks.cases:
                     for run in range(count):
                         for path in served.values():
-                            result = await run_case(home, barrier, path, case, run)
+                            result = await run_case(home, barrier, path, case, run, tasks.language)
                             results.append(result)
                             progress(result)
             finally:
@@ -211,7 +214,8 @@ async def run_home(tasks: HomeTasks, paths: Mapping[str, Settings], count: int, 
     return results, HomeRun(tasks.name, len(home.states), exposed, loaded, time.perf_counter() - started)
 
 
-async def run_case(home: EvalHome, barrier: MirrorBarrier, path: ServedPath, case: Case, run: int = 0) -> CaseResult:
+async def run_case(home: EvalHome, barrier: MirrorBarrier, path: ServedPath, case: Case, run: int = 0,
+                   language: str | None = None) -> CaseResult:  # fmt: skip
     def failed(error: str, turns: list[Turn] | None = None) -> CaseResult:
         reply = turns[-1].reply if turns else ""
         return CaseResult(case, path.name, run, False, [error], {}, reply, turns=turns or [], error=error)
@@ -221,20 +225,20 @@ async def run_case(home: EvalHome, barrier: MirrorBarrier, path: ServedPath, cas
         if case.context_now is not None:
             home.set_clock(case.context_now)
         home.apply_setup(dict(case.setup))
-        area = speaker_area(home, case)
+        said = _Said(speaker_area(home, case), language)
     except FixtureError as err:
         return failed(f"the case cannot be set up: {err}")
     try:
         await barrier.wait()
         conversation: str | None = None
         for message in case.previous:
-            earlier = await _exchange(path, message, conversation, area)
+            earlier = await _exchange(path, message, conversation, said)
             if earlier[-1].status != 200:
                 return failed(f"an earlier sentence ({message!r}) got HTTP {earlier[-1].status}: {earlier[-1].reply}")
             conversation = earlier[-1].conversation_id
             await _settle(home, barrier)
         before = home.snapshot()
-        turns = await _exchange(path, case.sentence, conversation, area)
+        turns = await _exchange(path, case.sentence, conversation, said)
         await _settle(home, barrier)
     except TimeoutError:
         return failed("the mirror did not catch up with the simulated HA in time")
@@ -268,20 +272,30 @@ def speaker_area(home: EvalHome, case: Case) -> str | None:
     return None
 
 
-async def _exchange(path: ServedPath, message: str, conversation: str | None, area: str | None) -> list[Turn]:
+@dataclass(frozen=True)
+class _Said:
+    """Where and in what language the person speaks (the chat request's `area`, `language`)."""
+
+    area: str | None
+    language: str | None
+
+
+async def _exchange(path: ServedPath, message: str, conversation: str | None, said: _Said) -> list[Turn]:
     """A message, and "yes" in the same conversation when the agent asks to confirm."""
-    first = await _turn(path, message, conversation, area)
+    first = await _turn(path, message, conversation, said)
     if not first.confirmation:
         return [first]
-    return [first, await _turn(path, YES, first.conversation_id, area)]
+    return [first, await _turn(path, YES, first.conversation_id, said)]
 
 
-async def _turn(path: ServedPath, message: str, conversation: str | None, area: str | None) -> Turn:
+async def _turn(path: ServedPath, message: str, conversation: str | None, said: _Said) -> Turn:
     body: dict[str, Any] = {"message": message}
     if conversation is not None:
         body["conversation_id"] = conversation
-    if area is not None:
-        body["area"] = area
+    if said.area is not None:
+        body["area"] = said.area
+    if said.language is not None:
+        body["language"] = said.language
     started = time.perf_counter()
     try:
         response = await path.http.post("/api/v1/chat", json=body)
