@@ -186,10 +186,10 @@ def score(case: Case, before: Snapshot, after: Snapshot, replies: Iterable[str],
         text = " ".join(said).casefold()
         if not any(expected.casefold() in text for expected in case.expect_response):
             reasons.append("the reply holds none of: " + ", ".join(repr(e) for e in case.expect_response))
-    elif case.expect_changes and is_apology(final):
-        reasons.append("the reply says it failed")
     if any(_NOT_UNDERSTOOD.search(reply) for reply in said):
         reasons.append("the reply says it did not understand")
+    elif case.expect_response is None and case.expect_changes and is_apology(final):
+        reasons.append("the reply says it failed")
     if not said:
         reasons.append("no reply")
     acted = bool(changes(before, after))  # anything at all, ignored keys included
