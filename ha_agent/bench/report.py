@@ -43,12 +43,13 @@ class Profile:
     repeat: int = 10  # samples per context / tools figure
     intents_rounds: int = 20
     overhead_turns: int = 60
+    eval_limit: int | None = None  # cases per home of the shipped eval set (None: all of them)
     real_ha: tuple[str, str] | None = field(default=None, repr=False)  # (url, token)
 
 
 FULL = Profile("full", ("small", "medium", "large"))
 # Under a minute on a 2-core machine: the small home, every latency, short samples.
-QUICK = Profile("quick", ("small",), mirror_seconds=1.0, repeat=3, intents_rounds=3, overhead_turns=20)
+QUICK = Profile("quick", ("small",), mirror_seconds=1.0, repeat=3, intents_rounds=3, overhead_turns=20, eval_limit=4)
 
 
 def _compared(
@@ -190,6 +191,18 @@ async def run(profile: Profile, say: Callable[[str], None] = lambda _: None) -> 
                 "intents", "answered locally", "sentences", i["answered_locally"], f"of {i['sentences']}", home=home
             )
         )
+
+    say("understanding: the shipped eval set through the local engine")
+    from ha_agent.eval import headline
+
+    u = await headline(limit=profile.eval_limit)
+    details["understanding"] = u
+    where = {"home": f"eval set, {u['cases']} sentences"}
+    figures += [
+        _figure("understanding", "pass rate, template-like sentences", "%", u["template_pass_rate"], "≥ 90 %", **where),
+        _figure("understanding", "pass rate, hard sentences", "%", u["hard_pass_rate"], "≥ 70 %", **where),
+        _figure("understanding", "false claims of success", "cases", u["false_successes"], "0", **where),
+    ]
 
     if profile.real_ha is not None:
         say("context against the real Home Assistant")

@@ -16,9 +16,9 @@ from typing import Any
 from data_api.platform.logs import configure_logging, settings_secrets
 from data_api.platform.settings import Settings, SettingsError, load_settings
 
-from . import bench, chat, demo, install, query, serve, simulate
+from . import bench, chat, demo, eval, install, query, serve, simulate
 
-COMMANDS = (simulate, serve, chat, demo, bench, query, install)
+COMMANDS = (simulate, serve, chat, demo, bench, eval, query, install)
 
 
 def build_parser() -> argparse.ArgumentParser:
