@@ -19,6 +19,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -216,7 +217,8 @@ class ForkyRoot:
     ) -> list[str]:
         """The bwrap command line that runs `argv` in the root: read-only unless `writable`,
         `binds` (host path → path inside) writable, a private /tmp, the host's network, a clean
-        environment, and death with the parent (no HA outlives the test process)."""
+        environment, and death with the parent when started from the main thread (no HA outlives
+        the test process; one restarted from a worker thread is stopped by its owner)."""
         if self._bwrap is None:
             self.check_machine()
         assert self._bwrap is not None
@@ -241,8 +243,11 @@ class ForkyRoot:
             cmd += ["--ro-bind", str(host), inside]
         for host, inside in (binds or {}).items():
             cmd += ["--bind", str(host), inside]
+        if threading.current_thread() is threading.main_thread():
+            # The death signal follows the *thread* that forks: only the main thread lives as long
+            # as the test process (HA restarted from a worker thread would die when it exits).
+            cmd.append("--die-with-parent")
         cmd += [
-            "--die-with-parent",
             "--clearenv",
             "--setenv",
             "HOME",
