@@ -36,8 +36,9 @@ class ThreadServedAgent:
     """`serve_agent` in its own event loop on a background thread: the tests are plain code
     speaking HTTP to it, as schemathesis does."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, model: bool) -> None:
         self.folder = folder
+        self.model = model  # False: the local intent engine alone (the default, and the demo)
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="served-agent", daemon=True)
         self._stack = AsyncExitStack()
@@ -55,17 +56,22 @@ class ThreadServedAgent:
         sim = SimulatedHA(generate_home("small"))
         await sim.start()
         self._stack.push_async_callback(sim.close)
-        llm = await self._stack.enter_async_context(ScriptedLLMServer(responder=echo, record=False))
-        settings = agent_settings(sim, llm.base_url, self.folder / "agent.db", api_keys=[KEY])
+        if self.model:
+            llm = await self._stack.enter_async_context(ScriptedLLMServer(responder=echo, record=False))
+            settings = agent_settings(sim, llm.base_url, self.folder / "agent.db", api_keys=[KEY])
+        else:
+            settings = agent_settings(sim, "http://127.0.0.1:9/v1", self.folder / "agent.db", api_keys=[KEY],
+                                      llm_base_url=None, llm_provider="local")  # fmt: skip
         self.agent: ServedAgent = await self._stack.enter_async_context(serve_agent(settings, headers=AUTH))
         self.url = self.agent.url
         # What random input never reaches: conversations that exist, and the tools' audit rows
         # (one call that answers, one that fails), so their 200 bodies are checked too.
         entities = (await self.agent.service.home.kind("entities")).sorted_items()
-        light = next(e.entity_id for e in entities if e.domain == "light" and e.exposed)
-        calls = [("get_state", {"entities": [light]}), ("get_state", {"entities": "not a list"})]
-        llm.script(Reply.tool_calls(calls), Reply.text("It is on."))
-        turn = await self.agent.chat("Is the light on?")
+        light = next(e for e in entities if e.domain == "light" and e.exposed)
+        if self.model:
+            calls = [("get_state", {"entities": [light.entity_id]}), ("get_state", {"entities": "not a list"})]
+            llm.script(Reply.tool_calls(calls), Reply.text("It is on."))
+        turn = await self.agent.chat(f"Is the {light.name} on?")
         assert turn.status_code == 200, turn.text
         self.conversation_id = turn.json()["conversation_id"]
         other = await self.agent.chat("Hello")  # the echo answers; deleted by the fuzzing
@@ -104,9 +110,12 @@ class ThreadServedAgent:
             self._thread.join(10)
 
 
-@pytest.fixture(scope="module")
-def served_agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadServedAgent]:
-    stack = ThreadServedAgent(Path(tmp_path_factory.mktemp("agent-api-fuzz")))
+@pytest.fixture(scope="module", params=["model", "no model"])
+def served_agent(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ThreadServedAgent]:
+    """The agent with a model, and without one (the default and the demo: the local engine)."""
+    stack = ThreadServedAgent(Path(tmp_path_factory.mktemp("agent-api-fuzz")), model=request.param == "model")
     try:
         yield stack.start()  # inside: a start that fails half-way still closes what it opened
     finally:
